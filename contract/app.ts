@@ -1,0 +1,27 @@
+import { z } from 'zod'
+
+/** Requests of the `app` domain: facts about the running app. */
+export const appRequests = {
+  /** Version, platform and how the UI is hosted. */
+  'app:info': z.object({}).strict(),
+} as const
+
+export interface AppInfo {
+  name: string
+  version: string
+  platform: NodeJS.Platform | string
+  /** `electron` in the desktop app, `browser` when served by `cmdai serve`. */
+  host: 'electron' | 'browser'
+  dataDir: string
+  homeDir: string
+  defaultShell: string
+}
+
+export interface AppResults {
+  'app:info': AppInfo
+}
+
+export interface AppEvents {
+  /** A non-fatal problem a service wants the user to see. */
+  'app:notice': { level: 'info' | 'warning' | 'error'; message: string }
+}

@@ -1,0 +1,64 @@
+import { createAppDomain } from './app/domain'
+import type { Domain, DomainDeps } from './domain'
+import { createHistoryDomain } from './history/domain'
+import { EventHub } from './ipc/event-hub'
+import { Router } from './ipc/router'
+import { createLlmDomain } from './llm/domain'
+import { createSafetyDomain } from './safety/domain'
+import { createTerminalDomain } from './terminal/domain'
+
+export interface ServicesOptions {
+  dataDir: string
+  host: DomainDeps['host']
+  env?: NodeJS.ProcessEnv
+  version: string
+}
+
+/** The composition root: every service of the main process, shared by Electron and browser mode. */
+export interface Services {
+  router: Router
+  events: EventHub
+  dataDir: string
+  clientGone(clientId: string): void
+  dispose(): Promise<void>
+}
+
+export function createServices(options: ServicesOptions): Services {
+  const router = new Router()
+  const events = new EventHub()
+  const deps: DomainDeps = {
+    router,
+    events,
+    dataDir: options.dataDir,
+    env: options.env ?? process.env,
+    host: options.host,
+  }
+  const domains: Domain[] = [
+    createAppDomain(deps, options.version),
+    createTerminalDomain(deps),
+    createSafetyDomain(deps),
+    createLlmDomain(deps),
+    createHistoryDomain(deps),
+  ]
+  let disposed = false
+  return {
+    router,
+    events,
+    dataDir: options.dataDir,
+    clientGone(clientId) {
+      for (const domain of domains) domain.onClientGone?.(clientId)
+    },
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      // Reverse order: later domains may depend on earlier ones.
+      for (const domain of [...domains].reverse()) {
+        try {
+          await domain.dispose()
+        } catch (err) {
+          console.error(`[cmdai] disposing ${domain.name} failed:`, err)
+        }
+      }
+    },
+  }
+}

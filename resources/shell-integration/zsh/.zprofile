@@ -1,0 +1,3 @@
+ZDOTDIR="$CMDAI_USER_ZDOTDIR"
+[[ -f "$ZDOTDIR/.zprofile" ]] && builtin source "$ZDOTDIR/.zprofile"
+ZDOTDIR="$__cmdai_zdotdir"
