@@ -1,0 +1,71 @@
+import { totalmem } from 'node:os'
+import type { CatalogModel } from '../../contract'
+
+/**
+ * Recommended GGUF models for turning requests into shell commands. Qwen2.5-Coder Instruct is
+ * trained on shell and code, follows a JSON schema well, and comes in sizes from phones to
+ * workstations. Sizes are those of the Q4_K_M files published by Qwen (approximate: they are used
+ * for the disk-space check and shown to the user; the download checks the server's own length).
+ */
+export const MODEL_CATALOG: readonly CatalogModel[] = [
+  {
+    id: 'qwen2.5-coder-0.5b',
+    name: 'Qwen2.5-Coder 0.5B Instruct (Q4_K_M)',
+    uri: 'hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
+    fileName: 'qwen2.5-coder-0.5b-instruct-q4_k_m.gguf',
+    sizeBytes: 398_000_000,
+    ramGb: 1,
+    licence: 'Apache-2.0',
+    defaultForRamGb: 0,
+    notes: 'Fastest; fine for everyday one-liners on any machine.',
+  },
+  {
+    id: 'qwen2.5-coder-1.5b',
+    name: 'Qwen2.5-Coder 1.5B Instruct (Q4_K_M)',
+    uri: 'hf:Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
+    fileName: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
+    sizeBytes: 1_120_000_000,
+    ramGb: 2.5,
+    licence: 'Apache-2.0',
+    defaultForRamGb: 8,
+    notes: 'Good balance of speed and accuracy for pipelines and flags.',
+  },
+  {
+    id: 'qwen2.5-coder-3b',
+    name: 'Qwen2.5-Coder 3B Instruct (Q4_K_M)',
+    uri: 'hf:Qwen/Qwen2.5-Coder-3B-Instruct-GGUF/qwen2.5-coder-3b-instruct-q4_k_m.gguf',
+    fileName: 'qwen2.5-coder-3b-instruct-q4_k_m.gguf',
+    sizeBytes: 2_100_000_000,
+    ramGb: 4,
+    licence: 'Qwen Research License (non-commercial)',
+    defaultForRamGb: null,
+    notes: 'More accurate with complex find/awk/sed; check the licence for commercial use.',
+  },
+  {
+    id: 'qwen2.5-coder-7b',
+    name: 'Qwen2.5-Coder 7B Instruct (Q4_K_M)',
+    uri: 'hf:Qwen/Qwen2.5-Coder-7B-Instruct-GGUF/qwen2.5-coder-7b-instruct-q4_k_m.gguf',
+    fileName: 'qwen2.5-coder-7b-instruct-q4_k_m.gguf',
+    sizeBytes: 4_680_000_000,
+    ramGb: 8,
+    licence: 'Apache-2.0',
+    defaultForRamGb: 16,
+    notes: 'Best quality; wants a GPU or a fast CPU.',
+  },
+]
+
+export function findCatalogModel(idOrFile: string): CatalogModel | undefined {
+  return MODEL_CATALOG.find((m) => m.id === idOrFile || m.fileName === idOrFile)
+}
+
+/** The recommended model for a machine with `ramBytes` of memory: the largest tier it reaches. */
+export function defaultCatalogModel(ramBytes: number = totalmem()): CatalogModel {
+  const ramGb = ramBytes / 2 ** 30
+  let best = MODEL_CATALOG[0]!
+  for (const model of MODEL_CATALOG) {
+    if (model.defaultForRamGb !== null && ramGb >= model.defaultForRamGb) {
+      if ((best.defaultForRamGb ?? 0) <= model.defaultForRamGb) best = model
+    }
+  }
+  return best
+}

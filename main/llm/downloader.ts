@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs'
+import { rm, statfs } from 'node:fs/promises'
+import { createModelDownloader } from 'node-llama-cpp'
+import { CmdaiError, toErrorEnvelope, type DownloadProgress } from '../../contract'
+import { findCatalogModel } from './catalog'
+import { checkGgufFile, sha256File } from './gguf-check'
+
+export interface PullOptions {
+  /** A catalog id, `hf:` URI or http(s) URL. */
+  uri: string
+  modelsDir: string
+  downloadId: string
+  signal?: AbortSignal
+  onProgress?: (progress: DownloadProgress) => void
+  /** When known, the file must hash to this (hex). */
+  sha256?: string
+  /** Free space to keep on the disk on top of the file itself. */
+  reserveBytes?: number
+  /** Minimum interval between progress events (ms). */
+  progressIntervalMs?: number
+}
+
+/**
+ * Downloads a model with node-llama-cpp's downloader (ipull underneath: HTTP Range requests, so
+ * a dropped connection is retried from where it stopped and a cancelled download resumes on the
+ * next pull, from its `.ipull` partial file). Checks the disk space first and the file after.
+ */
+export async function pullModel(options: PullOptions): Promise<string> {
+  const { downloadId, onProgress } = options
+  const catalog = findCatalogModel(options.uri)
+  const uri = catalog?.uri ?? options.uri
+  const base: DownloadProgress = {
+    downloadId,
+    uri,
+    state: 'checking',
+    bytes: 0,
+    totalBytes: catalog?.sizeBytes ?? 0,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+    error: null,
+  }
+  const emit = (patch: Partial<DownloadProgress>) => {
+    Object.assign(base, patch)
+    onProgress?.({ ...base })
+  }
+  emit({})
+
+  let lastEmit = 0
+  const interval = options.progressIntervalMs ?? 200
+  try {
+    options.signal?.throwIfAborted()
+    const downloader = await createModelDownloader({
+      modelUri: uri,
+      dirPath: options.modelsDir,
+      skipExisting: true,
+      deleteTempFileOnCancel: false,
+      parallelDownloads: 1,
+      onProgress: (s) => {
+        const now = Date.now()
+        if (now - lastEmit < interval && s.downloadedSize < s.totalSize) return
+        lastEmit = now
+        emit({
+          state: 'downloading',
+          bytes: s.downloadedSize,
+          totalBytes: s.totalSize,
+          bytesPerSecond: Math.round(s.averageSpeed || 0),
+          etaSeconds: Number.isFinite(s.estimatedTimeLeft) ? s.estimatedTimeLeft / 1000 : null,
+        })
+      },
+    })
+    const target = downloader.entrypointFilePath
+    const total = downloader.totalSize
+    emit({ totalBytes: total, bytes: downloader.downloadedSize })
+    if (!existsSync(target))
+      await ensureDiskSpace(
+        options.modelsDir,
+        total - downloader.downloadedSize,
+        options.reserveBytes,
+      )
+
+    emit({ state: 'downloading' })
+    const path = await downloader.download({ signal: options.signal })
+    // ipull resolves (rather than rejects) when it is closed by a cancel.
+    options.signal?.throwIfAborted()
+    emit({ state: 'verifying', bytes: total, totalBytes: total, etaSeconds: 0 })
+    try {
+      await checkGgufFile(path)
+      if (options.sha256) {
+        const actual = await sha256File(path, options.signal)
+        if (actual !== options.sha256.toLowerCase()) {
+          throw new CmdaiError('invalid_input', `Checksum mismatch for ${path}: got ${actual}`)
+        }
+      }
+    } catch (err) {
+      // A bad file must not stay where the model list would offer it.
+      await rm(path, { force: true })
+      throw err
+    }
+    emit({ state: 'done' })
+    return path
+  } catch (raw) {
+    const err = normalise(raw, options.signal)
+    emit({ state: err.code === 'cancelled' ? 'cancelled' : 'error', error: err.toEnvelope() })
+    throw err
+  }
+}
+
+async function ensureDiskSpace(
+  dir: string,
+  needed: number,
+  reserve = 256 * 2 ** 20,
+): Promise<void> {
+  const fsInfo = await statfs(dir)
+  const free = fsInfo.bavail * fsInfo.bsize
+  if (free < needed + reserve) {
+    const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`
+    throw new CmdaiError(
+      'unavailable',
+      `Not enough disk space: the model needs ${gb(needed)}, ${gb(free)} free in ${dir}`,
+    )
+  }
+}
+
+function normalise(err: unknown, signal: AbortSignal | undefined): CmdaiError {
+  if (err instanceof CmdaiError) return err
+  if (signal?.aborted)
+    return new CmdaiError('cancelled', 'The download was cancelled; pull again to resume')
+  const envelope = toErrorEnvelope(err)
+  return new CmdaiError(
+    envelope.code === 'internal' ? 'unavailable' : envelope.code,
+    `Download failed: ${envelope.message}`,
+  )
+}
