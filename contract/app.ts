@@ -9,7 +9,7 @@ export const appRequests = {
 export interface AppInfo {
   name: string
   version: string
-  platform: NodeJS.Platform | string
+  platform: string
   /** `electron` in the desktop app, `browser` when served by `cmdai serve`. */
   host: 'electron' | 'browser'
   dataDir: string
@@ -24,4 +24,6 @@ export interface AppResults {
 export interface AppEvents {
   /** A non-fatal problem a service wants the user to see. */
   'app:notice': { level: 'info' | 'warning' | 'error'; message: string }
+  /** A menu item or global shortcut that the UI should act on. */
+  'app:menu': { action: 'new-tab' | 'close-tab' }
 }

@@ -1,12 +1,6 @@
 import { Command, CommanderError } from 'commander'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { resolveAppRoot } from '../config/paths'
+import { readPackageVersion } from '../config/paths'
 import { commands } from './commands'
-
-const pkg = JSON.parse(readFileSync(join(resolveAppRoot(), 'package.json'), 'utf8')) as {
-  version: string
-}
 
 const program = new Command()
   .name('cmdai')
@@ -14,7 +8,7 @@ const program = new Command()
     'Turn what you mean into a shell command you can trust.\n' +
       'Data lives in $CMDAI_DATA_DIR (default: your platform data dir); $CMDAI_MODEL picks a model file.',
   )
-  .version(pkg.version, '-v, --version')
+  .version(readPackageVersion(), '-v, --version')
   .showHelpAfterError()
   .exitOverride()
 

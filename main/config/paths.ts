@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -18,4 +19,12 @@ export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The repository (or installed package) root, from which `resources/` and `out/` are found. */
 export function resolveAppRoot(): string {
   return resolve(import.meta.dirname ?? '.', '..', '..')
+}
+
+/** The app's version from package.json (the CLI and browser mode do not have Electron's). */
+export function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(resolveAppRoot(), 'package.json'), 'utf8')) as {
+    version?: string
+  }
+  return pkg.version ?? '0.0.0'
 }

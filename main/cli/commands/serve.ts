@@ -1,5 +1,57 @@
 import type { Command } from 'commander'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { readPackageVersion, resolveAppRoot, resolveDataDir } from '../../config/paths'
+import { startBrowserServer } from '../../server/browser-server'
+import { rendererIndex } from '../../server/static-files'
+import { createServices } from '../../services'
 
 export function registerServe(program: Command): void {
-  void program
+  program
+    .command('serve')
+    .description(
+      'Run the cmdai app in a browser: the same UI and services, on 127.0.0.1 only,\n' +
+        'behind a per-launch token that is part of the printed URL.',
+    )
+    .option('-p, --port <port>', 'port to listen on (default: any free port)', parsePort, 0)
+    .option('--build', 'rebuild the renderer before serving')
+    .action(async (options: { port: number; build?: boolean }) => {
+      const staticDir = join(resolveAppRoot(), 'out', 'renderer')
+      if (options.build || !existsSync(rendererIndex(staticDir))) buildRenderer()
+      const dataDir = resolveDataDir()
+      mkdirSync(dataDir, { recursive: true })
+      const services = createServices({ dataDir, host: 'browser', version: readPackageVersion() })
+      const server = await startBrowserServer({ services, staticDir, port: options.port })
+      console.log(`cmdai is running at ${server.url}`)
+      console.log(`Data directory: ${dataDir}. Press Ctrl+C to stop.`)
+      let stopping = false
+      const stop = async () => {
+        if (stopping) return
+        stopping = true
+        await server.close()
+        await services.dispose()
+        process.exit(0)
+      }
+      process.on('SIGINT', () => void stop())
+      process.on('SIGTERM', () => void stop())
+    })
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${value}`)
+  return port
+}
+
+function buildRenderer(): void {
+  console.log('Building the app (electron-vite build)...')
+  const require = createRequire(import.meta.url)
+  const bin = join(require.resolve('electron-vite/package.json'), '..', 'bin', 'electron-vite.js')
+  const result = spawnSync(process.execPath, [bin, 'build'], {
+    cwd: resolveAppRoot(),
+    stdio: 'inherit',
+  })
+  if (result.status !== 0) throw new Error('Building the renderer failed; see the output above')
 }

@@ -1,0 +1,51 @@
+// Electron entry: app lifecycle only. Every service is plain Node and lives in main/services.ts.
+import { app, BrowserWindow } from 'electron'
+import { mkdirSync } from 'node:fs'
+import { resolveDataDir } from './config/paths'
+import { registerIpc, type IpcBridge } from './electron/ipc'
+import { createMainWindow, installMenu, isOwnUrl } from './electron/window'
+import { createServices, type Services } from './services'
+
+let services: Services | null = null
+let ipc: IpcBridge | null = null
+
+function openWindow(): void {
+  const win = createMainWindow()
+  ipc?.attach(win.webContents)
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    const [win] = BrowserWindow.getAllWindows()
+    if (!win) return openWindow()
+    if (win.isMinimized()) win.restore()
+    win.focus()
+  })
+
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (e) => e.preventDefault())
+  })
+
+  void app.whenReady().then(() => {
+    const dataDir = resolveDataDir()
+    mkdirSync(dataDir, { recursive: true })
+    services = createServices({ dataDir, host: 'electron', version: app.getVersion() })
+    ipc = registerIpc(services, isOwnUrl)
+    installMenu(() => services?.events.emit('app:menu', { action: 'new-tab' }))
+    openWindow()
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) openWindow()
+    })
+  })
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
+
+  app.on('will-quit', () => {
+    ipc?.dispose()
+    void services?.dispose()
+  })
+}
