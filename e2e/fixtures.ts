@@ -90,21 +90,60 @@ export async function shot(page: Page, name: string): Promise<void> {
   await base.info().attach(name, { body, contentType: 'image/png' })
 }
 
-export const test = base.extend<{ served: ServedApp; domRenderer: void }>({
-  // xterm's WebGL canvas has no text to read; tests read the DOM renderer's rows instead. One
-  // test opts out to check that WebGL is used by default.
-  domRenderer: [
-    async ({ page }, use) => {
-      await page.addInitScript(() => localStorage.setItem('cmdai:terminal.gpuAcceleration', 'off'))
-      await use()
-    },
-    { auto: true },
-  ],
+/** `CMDAI_E2E_ELECTRON=1` runs the journeys in the desktop app (needs Electron's binary). */
+export const ELECTRON = process.env.CMDAI_E2E_ELECTRON === '1'
+
+export interface OpenedApp {
+  page: Page
+  home: string
+  dataDir: string
+}
+
+async function disableGpu(page: Page): Promise<void> {
+  await page.addInitScript(() => localStorage.setItem('cmdai:terminal.gpuAcceleration', 'off'))
+}
+
+export const test = base.extend<{ served: ServedApp; gpu: boolean; app: OpenedApp }>({
+  // xterm's WebGL canvas has no text to read, so journeys use the DOM renderer; one test sets
+  // `gpu: true` to check that WebGL is the default.
+  gpu: false,
   // eslint-disable-next-line no-empty-pattern
   served: async ({}, use) => {
     const app = await startServe()
     await use(app)
     await stopServe(app)
+  },
+  app: async ({ page, gpu }, use) => {
+    if (!ELECTRON) {
+      const served = await startServe()
+      if (!gpu) await disableGpu(page)
+      await page.goto(served.url)
+      await use({ page, home: served.home, dataDir: served.dataDir })
+      await stopServe(served)
+      return
+    }
+    // Desktop app: Playwright's Electron launcher on the built main bundle.
+    const { _electron } = await import('@playwright/test')
+    const root = mkdtempSync(join(tmpdir(), 'cmdai-e2e-electron-'))
+    const home = join(root, 'home')
+    const dataDir = join(root, 'data')
+    mkdirSync(home)
+    writeFileSync(join(home, '.bashrc'), 'PS1="\\u@cmdai:\\w\\$ "\n')
+    const electronApp = await _electron.launch({
+      args: ['out/main/index.js'],
+      env: { ...process.env, HOME: home, SHELL: '/bin/bash', CMDAI_DATA_DIR: dataDir } as Record<
+        string,
+        string
+      >,
+    })
+    const window = await electronApp.firstWindow()
+    if (!gpu) {
+      await window.evaluate(() => localStorage.setItem('cmdai:terminal.gpuAcceleration', 'off'))
+      await window.reload()
+    }
+    await use({ page: window, home, dataDir })
+    await electronApp.close()
+    rmSync(root, { recursive: true, force: true })
   },
 })
 

@@ -1,0 +1,57 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { TabBar } from './TabBar'
+
+afterEach(cleanup)
+
+describe('TabBar', () => {
+  const tabs = [
+    { key: 1, title: 'bash: home', state: 'running' as const },
+    { key: 2, title: 'zsh: tmp', state: 'exited' as const },
+  ]
+
+  it('marks the active tab and reports selection, closing and new tabs', () => {
+    const onSelect = vi.fn()
+    const onClose = vi.fn()
+    const onNew = vi.fn()
+    render(
+      <TabBar
+        tabs={tabs}
+        activeKey={1}
+        activeState="running"
+        onSelect={onSelect}
+        onClose={onClose}
+        onNew={onNew}
+        onKill={vi.fn()}
+        onRestart={vi.fn()}
+      />,
+    )
+    const [first, second] = screen.getAllByRole('tab')
+    expect(first).toHaveProperty('ariaSelected', 'true')
+    expect(second!.textContent).toContain('zsh: tmp')
+    fireEvent.click(second!)
+    expect(onSelect).toHaveBeenCalledWith(2)
+    fireEvent.click(screen.getByRole('button', { name: 'Close zsh: tmp' }))
+    expect(onClose).toHaveBeenCalledWith(2)
+    fireEvent.click(screen.getByRole('button', { name: 'New tab' }))
+    expect(onNew).toHaveBeenCalledOnce()
+  })
+
+  it('disables Kill when the shell is not running', () => {
+    render(
+      <TabBar
+        tabs={tabs}
+        activeKey={2}
+        activeState="exited"
+        onSelect={vi.fn()}
+        onClose={vi.fn()}
+        onNew={vi.fn()}
+        onKill={vi.fn()}
+        onRestart={vi.fn()}
+      />,
+    )
+    expect(screen.getByRole('button', { name: 'Kill shell' })).toHaveProperty('disabled', true)
+    expect(screen.getByRole('button', { name: 'Restart shell' })).toHaveProperty('disabled', false)
+  })
+})
