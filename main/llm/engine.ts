@@ -1,0 +1,395 @@
+import { resolve } from 'node:path'
+import {
+  CmdaiError,
+  toErrorEnvelope,
+  type ActiveModel,
+  type ExplainResult,
+  type GenerateResult,
+  type LlmEvents,
+  type LlmState,
+  type ShellContext,
+  type ShellDialect,
+  type Verdict,
+} from '../../contract'
+import type { LlmBackend } from './backend'
+import { gatherContext } from './context'
+import { LocalBackend } from './local-backend'
+import { Mutex } from './lock'
+import { ModelStore } from './model-store'
+import { OpenAiBackend } from './openai-backend'
+import {
+  explanationJsonSchema,
+  generationJsonSchema,
+  maxTokensFor,
+  parseExplanation,
+  parseGeneration,
+} from './output-schema'
+import { completedCommand } from './partial-json'
+import {
+  buildContextBlock,
+  buildExplainMessage,
+  buildSystemPrompt,
+  buildUserMessage,
+} from './prompt'
+import { loadSafetyPort, toShellDialect, type SafetyPort } from './safety-port'
+import { readLlmSettings, type LlmSettings, type LlmSettingsInput } from './settings'
+
+export type LlmEmit = <E extends keyof LlmEvents>(event: E, payload: LlmEvents[E]) => void
+
+export interface LlmEngineOptions {
+  dataDir: string
+  env?: NodeJS.ProcessEnv
+  emit?: LlmEmit
+  /** Overrides on top of `<dataDir>/settings.json` (tests, benchmarks, CLI flags). */
+  settings?: LlmSettingsInput
+  /** The safety engine; defaults to main/safety. */
+  safety?: SafetyPort | (() => Promise<SafetyPort>)
+  /** Skip automatic context gathering (git, directory listing): use only what requests give. */
+  gatherContext?: boolean
+}
+
+export interface GenerateOptions {
+  request: string
+  requestId: string
+  context?: ShellContext
+  model?: string
+  signal?: AbortSignal
+}
+
+/**
+ * The model engine: picks the backend and model, builds the prompt from context, runs the
+ * structured generation, and passes the command through the safety engine. Shared by the IPC
+ * domain and the CLI. Owns its backend; one request at a time reaches the model.
+ */
+export class LlmEngine {
+  readonly store: ModelStore
+  private readonly env: NodeJS.ProcessEnv
+  private readonly emit: LlmEmit
+  private settings: LlmSettings
+  private backend: LlmBackend | null = null
+  private backendKey: string | null = null
+  private active: ActiveModel | null = null
+  private readonly switchLock = new Mutex()
+  private readonly requests = new Map<string, AbortController>()
+  private safetyPort: Promise<SafetyPort> | null = null
+  private stateValue: LlmState
+  private disposed = false
+
+  constructor(private readonly options: LlmEngineOptions) {
+    this.env = options.env ?? process.env
+    this.emit = options.emit ?? (() => {})
+    this.store = new ModelStore(options.dataDir)
+    this.settings = readLlmSettings(options.dataDir, options.settings)
+    this.stateValue = {
+      state: 'idle',
+      backend: this.settings.backend,
+      model: null,
+      compute: null,
+      error: null,
+    }
+  }
+
+  get config(): LlmSettings {
+    return this.settings
+  }
+
+  status(): LlmState {
+    return { ...this.stateValue }
+  }
+
+  /** Re-reads settings.json (after models:setActive or a settings change). */
+  reloadSettings(): void {
+    this.settings = readLlmSettings(this.options.dataDir, this.options.settings)
+  }
+
+  private setState(patch: Partial<LlmState>): void {
+    this.stateValue = { ...this.stateValue, ...patch }
+    this.emit('llm:state', this.status())
+  }
+
+  private safety(): Promise<SafetyPort> {
+    if (!this.safetyPort) {
+      const given = this.options.safety
+      this.safetyPort =
+        typeof given === 'function' ? given() : given ? Promise.resolve(given) : loadSafetyPort()
+      this.safetyPort.catch(() => (this.safetyPort = null))
+    }
+    return this.safetyPort
+  }
+
+  /** Which model is active and why (CMDAI_MODEL > setting > catalog default on disk). */
+  resolveActive(modelRef?: string): ActiveModel | null {
+    if (this.settings.backend === 'openai' && !modelRef) {
+      const remote = this.settings.openai
+      if (!remote)
+        throw new CmdaiError(
+          'invalid_input',
+          'settings llm.backend is "openai" but llm.openai is missing',
+        )
+      return {
+        id: remote.model,
+        path: null,
+        source: 'remote',
+        reason: `OpenAI-compatible endpoint ${remote.baseUrl}`,
+      }
+    }
+    if (modelRef) {
+      const path = this.store.resolve(modelRef)
+      if (!path) throw new CmdaiError('not_found', `No model matches "${modelRef}"`)
+      return { id: modelRef, path, source: 'request', reason: 'chosen for this request' }
+    }
+    return this.store.resolveActive(this.env, this.settings.model)
+  }
+
+  /** The backend for `modelRef` (or the active model), created or switched under a lock. */
+  private async backendFor(
+    modelRef: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<LlmBackend> {
+    const backend = await this.switchLock.run(async () => {
+      if (this.disposed) throw new CmdaiError('unavailable', 'The model engine is shut down')
+      const active = this.resolveActive(modelRef)
+      if (!active) {
+        throw new CmdaiError(
+          'not_found',
+          'No model available. Run `cmdai models pull qwen2.5-coder-0.5b`, import a GGUF file, or set CMDAI_MODEL.',
+        )
+      }
+      const key = active.path ? `local:${resolve(active.path)}` : `openai:${active.id}`
+      if (this.backend && this.backendKey === key) return this.backend
+      const old = this.backend
+      this.backend = null
+      this.backendKey = null
+      await old?.dispose()
+      const created: LlmBackend = active.path
+        ? new LocalBackend({
+            modelPath: active.path,
+            gpu: this.settings.gpu,
+            threads: this.settings.threads,
+            contextSize: this.settings.contextSize,
+          })
+        : new OpenAiBackend({ ...this.settings.openai!, env: this.env })
+      this.backend = created
+      this.backendKey = key
+      this.active = active
+      return created
+    })
+    if (backend.compute() === null) {
+      this.setState({ state: 'loading', backend: backend.kind, model: this.active, error: null })
+      try {
+        await backend.ensureReady(signal)
+      } catch (err) {
+        this.setState({ state: 'error', error: toErrorEnvelope(err) })
+        throw err
+      }
+    }
+    if (this.stateValue.state !== 'ready' || this.stateValue.model?.path !== this.active?.path) {
+      this.setState({
+        state: 'ready',
+        backend: backend.kind,
+        model: this.active,
+        compute: backend.compute(),
+        error: null,
+      })
+    }
+    return backend
+  }
+
+  /**
+   * Loads the active model and evaluates the system prompt and the context of `cwd` in the
+   * background, so the first request is already warm. Never throws; failures land in the state.
+   */
+  preload(cwd: string = process.cwd()): Promise<void> {
+    return (async () => {
+      try {
+        const backend = await this.backendFor(undefined)
+        if (!backend.warm) return
+        const context = await this.context({ cwd })
+        const { system, contextBlock } = await this.promptParts(context)
+        await backend.warm(system, `${contextBlock}\n\nRequest:`)
+      } catch (err) {
+        if (this.stateValue.state !== 'error')
+          this.setState({ state: 'error', error: toErrorEnvelope(err) })
+      }
+    })()
+  }
+
+  private async context(given: ShellContext | undefined): Promise<ShellContext> {
+    if (this.options.gatherContext === false) return given ?? {}
+    return gatherContext(given, { env: this.env })
+  }
+
+  private async promptParts(context: ShellContext) {
+    const safety = await this.safety()
+    const redacted = safety.redact(buildContextBlock(context))
+    const shell = toShellDialect(context.shell)
+    return {
+      system: buildSystemPrompt(shell, context.os ?? 'an unknown OS'),
+      contextBlock: redacted.text,
+      redactions: redacted.count,
+      shell,
+    }
+  }
+
+  /** Cancels a running generate or explain by its request id. */
+  cancel(requestId: string): boolean {
+    const controller = this.requests.get(requestId)
+    if (!controller) return false
+    controller.abort(new CmdaiError('cancelled', 'The request was cancelled'))
+    return true
+  }
+
+  private track<T>(
+    requestId: string,
+    signal: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>,
+  ) {
+    if (this.requests.has(requestId)) {
+      return Promise.reject(new CmdaiError('conflict', `Request ${requestId} is already running`))
+    }
+    const controller = new AbortController()
+    this.requests.set(requestId, controller)
+    const timeout = AbortSignal.timeout(this.settings.timeoutMs)
+    const combined = AbortSignal.any([controller.signal, timeout, ...(signal ? [signal] : [])])
+    return run(combined)
+      .catch((err: unknown) => {
+        if (timeout.aborted) {
+          throw new CmdaiError(
+            'timeout',
+            `The model did not answer within ${this.settings.timeoutMs} ms`,
+          )
+        }
+        if (combined.aborted) throw new CmdaiError('cancelled', 'The request was cancelled')
+        throw err
+      })
+      .finally(() => this.requests.delete(requestId))
+  }
+
+  generate(options: GenerateOptions): Promise<GenerateResult> {
+    return this.track(options.requestId, options.signal, (signal) =>
+      this.runGenerate(options, signal),
+    )
+  }
+
+  private async runGenerate(
+    options: GenerateOptions,
+    signal: AbortSignal,
+  ): Promise<GenerateResult> {
+    const started = performance.now()
+    const { requestId } = options
+    const contextPromise = this.context(options.context)
+    const backend = await this.backendFor(options.model, signal)
+    const context = await contextPromise
+    const parts = await this.promptParts(context)
+    const safety = await this.safety()
+    const contextMs = performance.now() - started
+
+    let text = ''
+    let firstTokenMs = -1
+    let commandCheck: Promise<{ command: string; verdict: Verdict; at: number }> | null = null
+    const response = await backend.complete({
+      system: parts.system,
+      user: buildUserMessage(parts.contextBlock, options.request),
+      schema: generationJsonSchema(this.settings),
+      maxTokens: maxTokensFor(this.settings),
+      signal,
+      onText: (delta) => {
+        if (firstTokenMs < 0) firstTokenMs = performance.now() - started
+        text += delta
+        this.emit('llm:token', { requestId, text: delta })
+        if (!commandCheck) {
+          const command = completedCommand(text)
+          if (command !== null) {
+            commandCheck = Promise.resolve(safety.analyze(command, parts.shell)).then((verdict) => {
+              this.emit('llm:command', { requestId, command, verdict })
+              return { command, verdict, at: performance.now() - started }
+            })
+          }
+        }
+      },
+    })
+    const generation = parseGeneration(response.text)
+    const early = commandCheck
+      ? await (commandCheck as Promise<{ command: string; verdict: Verdict; at: number }>)
+      : null
+    let verdict: Verdict
+    let commandMs: number
+    if (early && early.command === generation.command) {
+      verdict = early.verdict
+      commandMs = early.at
+    } else {
+      // Backends that do not stream (or a parse mismatch): check the final command.
+      verdict = await safety.analyze(generation.command, parts.shell)
+      commandMs = performance.now() - started
+      this.emit('llm:command', { requestId, command: generation.command, verdict })
+    }
+    return {
+      ...generation,
+      requestId,
+      verdict,
+      model: backend.modelName,
+      backend: backend.kind,
+      redactions: parts.redactions,
+      timings: {
+        contextMs,
+        firstTokenMs: firstTokenMs < 0 ? commandMs : firstTokenMs,
+        commandMs,
+        totalMs: performance.now() - started,
+        promptTokens: response.promptTokens,
+        outputTokens: response.outputTokens,
+      },
+    }
+  }
+
+  /** The model's plain-language explanation of a command, with the safety verdict. */
+  explain(options: {
+    command: string
+    shell?: ShellDialect
+    requestId?: string
+    model?: string
+    signal?: AbortSignal
+  }): Promise<ExplainResult> {
+    const requestId = options.requestId ?? `explain-${Math.random().toString(36).slice(2)}`
+    return this.track(requestId, options.signal, async (signal) => {
+      const shell = options.shell ?? toShellDialect(this.env.SHELL)
+      const backend = await this.backendFor(options.model, signal)
+      const safety = await this.safety()
+      const verdict = await safety.analyze(options.command, shell)
+      const response = await backend.complete({
+        system: buildSystemPrompt(shell, process.platform),
+        user: buildExplainMessage(safety.redact(options.command).text, shell),
+        schema: explanationJsonSchema(this.settings),
+        maxTokens: this.settings.maxExplanationChars + 32,
+        signal,
+        onText: (delta) => this.emit('llm:token', { requestId, text: delta }),
+      })
+      return {
+        command: options.command,
+        explanation: parseExplanation(response.text),
+        verdict,
+        model: backend.modelName,
+      }
+    })
+  }
+
+  /** The backend in use (for benchmarks and tests). */
+  currentBackend(): LlmBackend | null {
+    return this.backend
+  }
+
+  async unload(): Promise<void> {
+    await this.switchLock.run(async () => {
+      await this.backend?.dispose()
+      this.backend = null
+      this.backendKey = null
+    })
+    this.setState({ state: 'idle', compute: null })
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.disposed = true
+    for (const controller of this.requests.values()) controller.abort()
+    await this.unload()
+  }
+}
