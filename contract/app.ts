@@ -15,6 +15,9 @@ export interface AppInfo {
   dataDir: string
   homeDir: string
   defaultShell: string
+  /** Physical memory in GiB, to say which models fit. */
+  totalMemoryGb: number
+  cpuCount: number
 }
 
 export interface AppResults {

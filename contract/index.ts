@@ -9,6 +9,7 @@ import { terminalRequests, type TerminalEvents, type TerminalResults } from './t
 import { safetyRequests, type SafetyEvents, type SafetyResults } from './safety'
 import { llmRequests, type LlmEvents, type LlmResults } from './llm'
 import { historyRequests, type HistoryEvents, type HistoryResults } from './history'
+import { settingsRequests, type SettingsEvents, type SettingsResults } from './settings'
 import type { Result } from './errors'
 
 export * from './errors'
@@ -17,6 +18,7 @@ export type * from './terminal'
 export type * from './safety'
 export type * from './llm'
 export type * from './history'
+export * from './settings'
 
 /** Input schemas of every request, keyed by `domain:verb`. Main validates with these. */
 export const requestSchemas = {
@@ -25,16 +27,17 @@ export const requestSchemas = {
   ...safetyRequests,
   ...llmRequests,
   ...historyRequests,
+  ...settingsRequests,
 } as const
 
 type Schemas = typeof requestSchemas
 
 /** Result types of every request. */
 export interface Results
-  extends AppResults, TerminalResults, SafetyResults, LlmResults, HistoryResults {}
+  extends AppResults, TerminalResults, SafetyResults, LlmResults, HistoryResults, SettingsResults {}
 
 /** Every event stream, keyed by `domain:name`. */
-export interface Events extends AppEvents, TerminalEvents, SafetyEvents, LlmEvents, HistoryEvents {}
+export interface Events extends AppEvents, TerminalEvents, SafetyEvents, LlmEvents, HistoryEvents, SettingsEvents {}
 
 export type Channel = keyof Schemas
 export type EventName = keyof Events

@@ -35,6 +35,8 @@ export interface PtyInfo {
   /** Which integration script was injected, or null when the shell is not one we integrate with. */
   integration: 'bash' | 'zsh' | 'fish' | null
   cwd: string
+  /** The git branch of cwd (or a short commit id when detached); null outside a repository. */
+  gitBranch: string | null
   running: boolean
 }
 
@@ -67,7 +69,7 @@ export interface TerminalEvents {
   'pty:data': { id: string; data: string }
   'pty:exit': { id: string; exitCode: number; signal: number | null }
   /** The shell reported a new working directory (OSC 7). */
-  'pty:cwd': { id: string; cwd: string }
+  'pty:cwd': { id: string; cwd: string; gitBranch: string | null }
   /** The prompt is shown and the shell is waiting for input (OSC 133;B). */
   'pty:prompt': { id: string }
   'terminal:command': TerminalCommand

@@ -5,6 +5,7 @@ import { EventHub } from './ipc/event-hub'
 import { Router } from './ipc/router'
 import { createLlmDomain } from './llm/domain'
 import { createSafetyDomain } from './safety/domain'
+import { createSettingsDomain } from './settings/domain'
 import { createTerminalDomain } from './terminal/domain'
 
 export interface ServicesOptions {
@@ -35,6 +36,7 @@ export function createServices(options: ServicesOptions): Services {
   }
   const domains: Domain[] = [
     createAppDomain(deps, options.version),
+    createSettingsDomain(deps),
     createTerminalDomain(deps),
     createSafetyDomain(deps),
     createLlmDomain(deps),

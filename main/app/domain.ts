@@ -1,4 +1,4 @@
-import { homedir, platform } from 'node:os'
+import { availableParallelism, homedir, platform, totalmem } from 'node:os'
 import type { Domain, DomainDeps } from '../domain'
 import { defaultShell } from '../terminal/shells'
 
@@ -11,6 +11,8 @@ export function createAppDomain(deps: DomainDeps, version: string): Domain {
     dataDir: deps.dataDir,
     homeDir: homedir(),
     defaultShell: defaultShell(deps.env),
+    totalMemoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    cpuCount: availableParallelism(),
   }))
   return { name: 'app', dispose() {} }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { resolveAppRoot } from '../config/paths'
 import type { Domain, DomainDeps } from '../domain'
+import { createSettingsStore } from '../settings/domain'
 import { PtyService } from './pty-service'
 
 export function resolveResourcesDir(env: NodeJS.ProcessEnv): string {
@@ -14,7 +15,19 @@ export function createTerminalDomain(deps: DomainDeps): Domain {
     env: deps.env,
   })
   const { router } = deps
-  router.handle('pty:create', (args, ctx) => service.create(args, ctx.clientId))
+  // New tabs start with the shell and directory from settings unless the request names them.
+  const settings = createSettingsStore(deps.dataDir)
+  router.handle('pty:create', (args, ctx) => {
+    const { terminal } = settings.read()
+    return service.create(
+      {
+        ...args,
+        shell: args.shell ?? (terminal.shell || undefined),
+        cwd: args.cwd ?? (terminal.startDirectory || undefined),
+      },
+      ctx.clientId,
+    )
+  })
   router.handle('pty:write', ({ id, data }) => {
     service.write(id, data)
     return null

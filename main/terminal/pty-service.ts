@@ -5,6 +5,7 @@ import * as nodePty from 'node-pty'
 import { CmdaiError, type PtyInfo } from '../../contract'
 import type { EventHub } from '../ipc/event-hub'
 import { CommandTracker, createNonce } from './command-tracker'
+import { gitBranchOf } from './git-branch'
 import { OscScanner } from './osc-scanner'
 import { defaultShell, integrationFor, resolveShell, type IntegratedShell } from './shells'
 
@@ -135,12 +136,14 @@ export class PtyService {
   }
 
   private info(session: Session): PtyInfo {
+    const cwd = session.tracker.currentCwd ?? session.startCwd
     return {
       id: session.id,
       pid: session.pty.pid,
       shell: session.shell,
       integration: session.integration,
-      cwd: session.tracker.currentCwd ?? session.startCwd,
+      cwd,
+      gitBranch: gitBranchOf(cwd),
       running: session.running,
     }
   }
@@ -185,7 +188,7 @@ export class PtyService {
       scanner: undefined as unknown as OscScanner,
       tracker: new CommandTracker(nonce, {
         onCommand: (command) => events.emit('terminal:command', { ...command, ptyId: id, shell }),
-        onCwd: (dir) => events.emit('pty:cwd', { id, cwd: dir }),
+        onCwd: (dir) => events.emit('pty:cwd', { id, cwd: dir, gitBranch: gitBranchOf(dir) }),
         onPrompt: () => events.emit('pty:prompt', { id }),
       }),
     }

@@ -1,0 +1,103 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import type { z } from 'zod'
+import { CmdaiError, settingsSchema, type Settings, type SettingsPatch } from '../../contract'
+
+/**
+ * `<dataDir>/settings.json`: one JSON object with a section per domain. Reads validate and fill
+ * defaults; writes validate the whole result first and replace the file atomically (write, fsync,
+ * rename), so a crash or a full disk never leaves a half-written file.
+ */
+export class SettingsStore {
+  readonly path: string
+
+  constructor(
+    readonly dataDir: string,
+    /** Extra validation of the `llm` section, owned by the model engine. */
+    private readonly validateLlm: (llm: Record<string, unknown>) => void = () => undefined,
+  ) {
+    this.path = join(dataDir, 'settings.json')
+  }
+
+  read(): Settings {
+    return this.parse(this.readRaw())
+  }
+
+  update(patch: SettingsPatch): Settings {
+    const raw = this.readRaw()
+    const merged: Record<string, unknown> = { ...raw }
+    for (const [section, values] of Object.entries(patch)) {
+      if (values === undefined) continue
+      const current = raw[section]
+      merged[section] = { ...(isObject(current) ? current : {}), ...values }
+    }
+    const settings = this.parse(merged)
+    this.write(merged)
+    return settings
+  }
+
+  private parse(raw: Record<string, unknown>): Settings {
+    const parsed = settingsSchema.safeParse(raw)
+    if (!parsed.success)
+      throw new CmdaiError('invalid_input', `${this.path}: ${describe(parsed.error)}`)
+    try {
+      this.validateLlm(parsed.data.llm)
+    } catch (err) {
+      throw new CmdaiError('invalid_input', err instanceof Error ? err.message : String(err))
+    }
+    return parsed.data
+  }
+
+  private readRaw(): Record<string, unknown> {
+    if (!existsSync(this.path)) return {}
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(readFileSync(this.path, 'utf8'))
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      throw new CmdaiError(
+        'invalid_input',
+        `${this.path} is not valid JSON (${why}); fix or delete it`,
+      )
+    }
+    if (!isObject(parsed))
+      throw new CmdaiError('invalid_input', `${this.path} must hold a JSON object`)
+    return parsed
+  }
+
+  private write(value: Record<string, unknown>): void {
+    const tmp = `${this.path}.tmp-${process.pid}`
+    try {
+      const fd = openSync(tmp, 'w', 0o600)
+      try {
+        writeSync(fd, `${JSON.stringify(value, null, 2)}\n`)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(tmp, this.path)
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      throw new CmdaiError('unavailable', `Could not save settings to ${this.path}: ${why}`)
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ')
+}
