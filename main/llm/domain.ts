@@ -1,7 +1,90 @@
+import { CmdaiError } from '../../contract'
 import type { Domain, DomainDeps } from '../domain'
+import { MODEL_CATALOG } from './catalog'
+import { pullModel } from './downloader'
+import { LlmEngine } from './engine'
+import { writeLlmSettings } from './settings'
 
-/** Registers the llm requests. Filled in by the llm issue. */
+/**
+ * The `llm:*` and `models:*` requests. The engine owns the model; this file only adapts it to the
+ * router and the event hub, and starts loading the active model in the background.
+ */
 export function createLlmDomain(deps: DomainDeps): Domain {
-  void deps
-  return { name: 'llm', dispose() {} }
+  const { router, events } = deps
+  const engine = new LlmEngine({
+    dataDir: deps.dataDir,
+    env: deps.env,
+    emit: (event, payload) => events.emit(event, payload as never),
+  })
+  const downloads = new Map<string, AbortController>()
+
+  router.handle('llm:status', () => engine.status())
+  router.handle('llm:generate', (args, ctx) => engine.generate({ ...args, signal: ctx.signal }))
+  router.handle('llm:cancel', ({ requestId }) => ({ cancelled: engine.cancel(requestId) }))
+  router.handle('llm:explain', (args, ctx) => engine.explain({ ...args, signal: ctx.signal }))
+
+  router.handle('models:list', () => {
+    let active = null
+    try {
+      active = engine.resolveActive()
+    } catch {
+      // A CMDAI_MODEL or setting pointing at a missing file: list what is there anyway.
+    }
+    return { models: engine.store.list(active?.path ?? null), catalog: [...MODEL_CATALOG], active }
+  })
+  router.handle('models:pull', async ({ uri, downloadId }) => {
+    if (downloads.has(downloadId))
+      throw new CmdaiError('conflict', `Download ${downloadId} is running`)
+    const controller = new AbortController()
+    downloads.set(downloadId, controller)
+    try {
+      const path = await pullModel({
+        uri,
+        downloadId,
+        modelsDir: engine.store.ensureDir(),
+        signal: controller.signal,
+        onProgress: (progress) => events.emit('models:progress', progress),
+      })
+      const info = engine.store.list().find((m) => m.path === path)
+      if (!info) throw new CmdaiError('internal', `Downloaded ${path} but cannot list it`)
+      return info
+    } finally {
+      downloads.delete(downloadId)
+    }
+  })
+  router.handle('models:cancelDownload', ({ downloadId }) => {
+    const controller = downloads.get(downloadId)
+    controller?.abort()
+    return { cancelled: !!controller }
+  })
+  router.handle('models:import', ({ path }) => engine.store.import(path))
+  router.handle('models:remove', async ({ id }) => {
+    const active = engine.status().model
+    if (active?.path && engine.store.resolve(id) === active.path) await engine.unload()
+    return { removed: await engine.store.remove(id) }
+  })
+  router.handle('models:setActive', async ({ id }) => {
+    if (!engine.store.resolve(id)) throw new CmdaiError('not_found', `No model ${id} on disk`)
+    writeLlmSettings(deps.dataDir, { model: id })
+    engine.reloadSettings()
+    const active = engine.resolveActive()
+    if (!active) throw new CmdaiError('not_found', `No model ${id} on disk`)
+    void engine.preload()
+    return active
+  })
+
+  // Load and warm the model after start-up without blocking anything (the CLI loads on demand).
+  const preload =
+    engine.config.preload && deps.host !== 'cli'
+      ? setTimeout(() => void engine.preload(), 250)
+      : null
+
+  return {
+    name: 'llm',
+    async dispose() {
+      if (preload) clearTimeout(preload)
+      for (const controller of downloads.values()) controller.abort()
+      await engine.dispose()
+    },
+  }
 }

@@ -32,7 +32,13 @@ import {
   buildUserMessage,
 } from './prompt'
 import { loadSafetyPort, toShellDialect, type SafetyPort } from './safety-port'
-import { readLlmSettings, type LlmSettings, type LlmSettingsInput } from './settings'
+import {
+  llmSettingsSchema,
+  readLlmSettings,
+  readPrivacySettings,
+  type LlmSettings,
+  type LlmSettingsInput,
+} from './settings'
 
 export type LlmEmit = <E extends keyof LlmEvents>(event: E, payload: LlmEvents[E]) => void
 
@@ -79,13 +85,20 @@ export class LlmEngine {
     this.env = options.env ?? process.env
     this.emit = options.emit ?? (() => {})
     this.store = new ModelStore(options.dataDir)
-    this.settings = readLlmSettings(options.dataDir, options.settings)
+    let settingsError: CmdaiError | null = null
+    try {
+      this.settings = readLlmSettings(options.dataDir, options.settings)
+    } catch (err) {
+      // A broken settings.json must not take the app down: run on defaults and say why.
+      settingsError = err instanceof CmdaiError ? err : new CmdaiError('invalid_input', String(err))
+      this.settings = llmSettingsSchema.parse(options.settings ?? {})
+    }
     this.stateValue = {
-      state: 'idle',
+      state: settingsError ? 'error' : 'idle',
       backend: this.settings.backend,
       model: null,
       compute: null,
-      error: null,
+      error: settingsError?.toEnvelope() ?? null,
     }
   }
 
@@ -126,6 +139,15 @@ export class LlmEngine {
           'invalid_input',
           'settings llm.backend is "openai" but llm.openai is missing',
         )
+      if (
+        !isLoopback(remote.baseUrl) &&
+        !readPrivacySettings(this.options.dataDir).allowRemoteBackends
+      ) {
+        throw new CmdaiError(
+          'forbidden',
+          `Remote backends are off: turn on privacy.allowRemoteBackends to send requests to ${remote.baseUrl}`,
+        )
+      }
       return {
         id: remote.model,
         path: null,
@@ -215,8 +237,22 @@ export class LlmEngine {
   }
 
   private async context(given: ShellContext | undefined): Promise<ShellContext> {
-    if (this.options.gatherContext === false) return given ?? {}
-    return gatherContext(given, { env: this.env })
+    const context =
+      this.options.gatherContext === false
+        ? (given ?? {})
+        : await gatherContext(given, { env: this.env })
+    if (this.settings.backend !== 'openai' || isLoopback(this.settings.openai?.baseUrl))
+      return context
+    // A remote endpoint only sees the parts of the context the privacy settings allow.
+    const allowed = readPrivacySettings(this.options.dataDir).remoteContext
+    return {
+      ...context,
+      cwd: allowed.cwd ? context.cwd : undefined,
+      gitBranch: allowed.git ? context.gitBranch : undefined,
+      gitStatus: allowed.git ? context.gitStatus : undefined,
+      files: allowed.fileNames ? context.files : undefined,
+      recentCommands: allowed.recentCommands ? context.recentCommands : undefined,
+    }
   }
 
   private async promptParts(context: ShellContext) {
@@ -372,6 +408,11 @@ export class LlmEngine {
     })
   }
 
+  /** Loads (or switches to) a model now and returns its backend. */
+  load(modelRef?: string, signal?: AbortSignal): Promise<LlmBackend> {
+    return this.backendFor(modelRef, signal)
+  }
+
   /** The backend in use (for benchmarks and tests). */
   currentBackend(): LlmBackend | null {
     return this.backend
@@ -391,5 +432,16 @@ export class LlmEngine {
     this.disposed = true
     for (const controller of this.requests.values()) controller.abort()
     await this.unload()
+  }
+}
+
+/** A local endpoint (Ollama, LM Studio on this machine) is not "remote": nothing leaves the machine. */
+function isLoopback(baseUrl: string | undefined): boolean {
+  if (!baseUrl) return false
+  try {
+    const host = new URL(baseUrl).hostname
+    return host === 'localhost' || host === '[::1]' || host === '::1' || host.startsWith('127.')
+  } catch {
+    return false
   }
 }

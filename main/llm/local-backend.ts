@@ -192,6 +192,19 @@ export class LocalBackend implements LlmBackend {
     })
   }
 
+  /** The loaded model and the tokens now in the KV cache (benchmarks compare against these). */
+  inspect(): {
+    model: LlamaModel | null
+    contextTokens: readonly number[]
+    threads: number | undefined
+  } {
+    return {
+      model: this.model,
+      contextTokens: [...(this.session?.sequence.contextTokens ?? [])],
+      threads: this.options.threads,
+    }
+  }
+
   /** Forget the reused state (for cold measurements). */
   async clearCache(): Promise<void> {
     await this.lock.run(async () => {

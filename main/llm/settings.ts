@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { CmdaiError } from '../../contract'
+import { CmdaiError, privacySettingsSchema } from '../../contract'
 
 /** The `llm` section of `<dataDir>/settings.json`. Everything is optional; defaults are sane. */
 export const llmSettingsSchema = z
@@ -76,4 +76,13 @@ export function writeLlmSettings(dataDir: string, patch: Partial<LlmSettingsInpu
   const tmp = `${path}.tmp-${process.pid}`
   writeFileSync(tmp, `${JSON.stringify({ ...file, llm }, null, 2)}\n`)
   renameSync(tmp, path)
+}
+
+export type PrivacySettings = z.output<typeof privacySettingsSchema>
+
+/** The privacy section (owned by the settings domain): may requests leave the machine, with what. */
+export function readPrivacySettings(dataDir: string): PrivacySettings {
+  const parsed = privacySettingsSchema.safeParse(readSettingsFile(dataDir).privacy ?? {})
+  // An invalid privacy section means the most private choice.
+  return parsed.success ? parsed.data : privacySettingsSchema.parse({})
 }

@@ -1,6 +1,177 @@
 import type { Command } from 'commander'
+import type { DownloadProgress, GenerateResult } from '../../../contract'
+import { resolveDataDir } from '../../config/paths'
+import { MODEL_CATALOG } from '../../llm/catalog'
+import { pullModel } from '../../llm/downloader'
+import { LlmEngine } from '../../llm/engine'
+import { writeLlmSettings } from '../../llm/settings'
 
-/** The llm subcommands. Filled in by the llm issue. */
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
+
+function progressLine(p: DownloadProgress): string {
+  const pct = p.totalBytes ? Math.min(1, p.bytes / p.totalBytes) : 0
+  const width = 24
+  const bar = '#'.repeat(Math.round(pct * width)).padEnd(width, '-')
+  const eta = p.etaSeconds === null ? '' : ` ETA ${Math.ceil(p.etaSeconds)}s`
+  return `[${bar}] ${(pct * 100).toFixed(0).padStart(3)}% ${mb(p.bytes)}/${mb(p.totalBytes)} ${mb(p.bytesPerSecond)}/s${eta}`
+}
+
+function printResult(result: GenerateResult): void {
+  const { verdict } = result
+  console.log(`$ ${result.command}`)
+  if (result.explanation) console.log(`  ${result.explanation}`)
+  for (const a of result.assumptions) console.log(`  assumes: ${a}`)
+  if (result.needsInput) console.log(`  needs: ${result.needsInput}`)
+  console.log(`  risk: ${verdict.risk} (${verdict.action})`)
+  for (const r of verdict.reasons) console.log(`    - [${r.risk}] ${r.message} (${r.ruleId})`)
+  const t = result.timings
+  console.log(
+    `  model: ${result.model} (${result.backend}) · command ${(t.commandMs / 1000).toFixed(2)}s · total ${(t.totalMs / 1000).toFixed(2)}s`,
+  )
+}
+
+/** `cmdai generate` and `cmdai models ...`. `cmdai explain` (with the model) lives with safety. */
 export function registerLlmCommands(program: Command): void {
-  void program
+  program
+    .command('generate')
+    .description('Turn a request into a shell command (checked by the safety engine)')
+    .argument('<request...>', 'what you want to do, in your own words')
+    .option('-m, --model <file|id>', 'model file, catalog id or model id (default: active model)')
+    .option('--json', 'print the result as JSON')
+    .option('--cwd <dir>', 'working directory the command is for', process.cwd())
+    .action(async (words: string[], opts: { model?: string; json?: boolean; cwd: string }) => {
+      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const controller = new AbortController()
+      const onSigint = () => controller.abort()
+      process.once('SIGINT', onSigint)
+      try {
+        const result = await engine.generate({
+          request: words.join(' '),
+          requestId: 'cli',
+          model: opts.model,
+          context: { cwd: opts.cwd },
+          signal: controller.signal,
+        })
+        if (opts.json) {
+          console.log(
+            JSON.stringify({
+              command: result.command,
+              explanation: result.explanation,
+              assumptions: result.assumptions,
+              needsInput: result.needsInput,
+              risk: result.verdict.risk,
+              action: result.verdict.action,
+              reasons: result.verdict.reasons,
+              model: result.model,
+              backend: result.backend,
+              redactions: result.redactions,
+              timings: result.timings,
+            }),
+          )
+        } else printResult(result)
+      } finally {
+        process.off('SIGINT', onSigint)
+        await engine.dispose()
+      }
+    })
+
+  const models = program.command('models').description('Manage local GGUF models')
+
+  models
+    .command('list')
+    .description('Models on disk, the active one and why, and the catalog')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      let active = null
+      let problem: string | null = null
+      try {
+        active = engine.resolveActive()
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err)
+      }
+      const onDisk = engine.store.list(active?.path ?? null)
+      if (opts.json) {
+        console.log(JSON.stringify({ models: onDisk, active, problem, catalog: MODEL_CATALOG }))
+        return
+      }
+      console.log(`Models in ${engine.store.dir}:`)
+      if (!onDisk.length) console.log('  (none)')
+      for (const m of onDisk)
+        console.log(
+          `  ${m.active ? '*' : ' '} ${m.id.padEnd(28)} ${mb(m.sizeBytes).padStart(10)}  ${m.origin}`,
+        )
+      if (active) console.log(`Active: ${active.id} (${active.reason})`)
+      else console.log(problem ? `Active: none (${problem})` : 'Active: none')
+      console.log('\nCatalog (cmdai models pull <id>):')
+      for (const c of MODEL_CATALOG) {
+        console.log(
+          `  ${c.id.padEnd(22)} ${mb(c.sizeBytes).padStart(10)}  ~${c.ramGb} GB RAM  ${c.licence}  ${c.notes}`,
+        )
+      }
+    })
+
+  models
+    .command('pull')
+    .description('Download a model: a catalog id, hf:<user>/<repo>/<file>.gguf or an https URL')
+    .argument('<uri>')
+    .action(async (uri: string) => {
+      const dir = resolveDataDir()
+      const engine = new LlmEngine({ dataDir: dir, env: process.env })
+      const controller = new AbortController()
+      const onSigint = () => controller.abort()
+      process.once('SIGINT', onSigint)
+      const tty = process.stderr.isTTY
+      try {
+        const path = await pullModel({
+          uri,
+          modelsDir: engine.store.ensureDir(),
+          downloadId: 'cli',
+          signal: controller.signal,
+          progressIntervalMs: tty ? 200 : 2000,
+          onProgress: (p) => {
+            if (p.state === 'downloading')
+              process.stderr.write(`${tty ? '\r' : ''}${progressLine(p)}${tty ? '' : '\n'}`)
+            else if (p.state === 'verifying')
+              process.stderr.write(`${tty ? '\n' : ''}verifying...\n`)
+          },
+        })
+        console.log(`Saved ${path}`)
+      } finally {
+        process.off('SIGINT', onSigint)
+      }
+    })
+
+  models
+    .command('import')
+    .description('Check a local GGUF file and add it to the models folder')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const info = await engine.store.import(file)
+      console.log(`Imported ${info.id} (${mb(info.sizeBytes)}) -> ${info.path}`)
+    })
+
+  models
+    .command('rm')
+    .description('Delete a model (and any partial download of it)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const removed = await engine.store.remove(id)
+      console.log(removed ? `Removed ${id}` : `No model ${id}`)
+      if (!removed) process.exitCode = 1
+    })
+
+  models
+    .command('use')
+    .description('Make a model the active one (saved in settings.json)')
+    .argument('<id>')
+    .action((id: string) => {
+      const dataDir = resolveDataDir()
+      const engine = new LlmEngine({ dataDir, env: process.env })
+      if (!engine.store.resolve(id)) throw new Error(`No model ${id} on disk`)
+      writeLlmSettings(dataDir, { model: id })
+      console.log(`Active model: ${id}`)
+    })
 }
