@@ -1,0 +1,104 @@
+import type {
+  CommandBreakdown,
+  RiskReason,
+  SafetyLevel,
+  ShellDialect,
+  Verdict,
+} from '../../contract/safety'
+import { initBashParser, isBashParserReady } from './bash-parser'
+import { Engine, highestRisk, rootContext } from './engine'
+import { decideAction, type Policy } from './policy'
+import { RISK_ORDER } from './types'
+
+export interface AnalyzeOptions {
+  shell?: ShellDialect
+  level?: SafetyLevel
+  policy?: Policy
+  role?: string
+}
+
+/** Loads the shell parser (WASM). Call once before {@link analyzeCommand}; later calls are free. */
+export function initSafety(): Promise<void> {
+  return initBashParser()
+}
+
+export function isSafetyReady(): boolean {
+  return isBashParserReady()
+}
+
+function run(command: string, shell: ShellDialect): Engine {
+  if (!isBashParserReady()) {
+    throw new Error('The safety engine is not initialised: await initSafety() first')
+  }
+  const engine = new Engine(command)
+  try {
+    engine.runScript(command, shell, rootContext(shell))
+  } catch (err) {
+    // Fail closed: an engine bug must never turn into a safe verdict.
+    const message = err instanceof Error ? err.message : String(err)
+    engine.findings.push({
+      ruleId: 'engine.error',
+      risk: 'high',
+      message: `The safety engine could not analyse this command (${message.slice(0, 80)})`,
+      span: null,
+    })
+  }
+  return engine
+}
+
+/**
+ * Rates a command and maps the rating to an action. Synchronous after {@link initSafety}, and well
+ * under a millisecond for typical commands, so the UI can call it on every keystroke.
+ */
+export function analyzeCommand(command: string, options: AnalyzeOptions = {}): Verdict {
+  const shell = options.shell ?? 'bash'
+  const engine = run(command, shell)
+  const reasons = dedupe(engine.findings)
+  const risk = highestRisk(reasons)
+  const tags = [...engine.tags].sort()
+  const { action, decision } = decideAction({
+    risk,
+    reasons,
+    parts: engine.parts,
+    tags,
+    level: options.level,
+    policy: options.policy,
+    role: options.role,
+  })
+  const verdict: Verdict = {
+    command,
+    shell,
+    risk,
+    action,
+    reasons,
+    policy: decision,
+    programs: [...engine.programs],
+    tags,
+  }
+  if (engine.parseError) verdict.parseError = engine.parseError
+  return verdict
+}
+
+/** The structural breakdown of a command from the parse: each program, its flags and targets. */
+export function explainCommand(command: string, shell: ShellDialect = 'bash'): CommandBreakdown {
+  const engine = run(command, shell)
+  const parts = [...engine.parts].sort((a, b) => a.span.start - b.span.start)
+  const breakdown: CommandBreakdown = { command, shell, parts }
+  if (engine.parseError) breakdown.parseError = engine.parseError
+  return breakdown
+}
+
+function dedupe(findings: RiskReason[]): RiskReason[] {
+  const seen = new Set<string>()
+  const out: RiskReason[] = []
+  for (const f of findings) {
+    const key = `${f.ruleId}|${f.span?.start}|${f.span?.end}|${f.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(f)
+  }
+  return out.sort(
+    (a, b) =>
+      RISK_ORDER[b.risk] - RISK_ORDER[a.risk] || (a.span?.start ?? -1) - (b.span?.start ?? -1),
+  )
+}

@@ -1,0 +1,464 @@
+import type { CommandView, Rule } from '../engine'
+import { parseOptions } from '../options'
+import { DYN } from '../types'
+
+const KUBE_VALUE_OPTS = [
+  'namespace',
+  'context',
+  'cluster',
+  'user',
+  'selector',
+  'filename',
+  'output',
+  'container',
+  'kubeconfig',
+  'field-selector',
+  'timeout',
+  'server',
+  'token',
+  'grace-period',
+  'type',
+  'image',
+  'replicas',
+  'port',
+  'from-literal',
+  'from-file',
+  'revision',
+  'to-revision',
+  'patch',
+  'for',
+]
+const KUBE_READ =
+  /^(get|describe|logs|explain|top|version|api-resources|api-versions|cluster-info|diff|events|wait|auth|completion|kustomize|plugin|options|alpha)$/
+
+function isDryRun(c: CommandView): boolean {
+  return c.args.some(
+    (a) =>
+      /^--dry-?run(=(client|server|true))?$/.test(a.value) ||
+      a.value === '--dryrun' ||
+      a.value === 'plan',
+  )
+}
+
+const kubectl: Rule = (c) => {
+  const opts = parseOptions(c.args, { shortWithValue: 'nlfocsp', longWithValue: KUBE_VALUE_OPTS })
+  const [verb, kind, ...names] = opts.operands
+  if (!verb || KUBE_READ.test(verb.value)) return
+  if (verb.value === 'config') {
+    if (
+      /^(set|set-context|set-cluster|set-credentials|use-context|use|delete-context|delete-cluster|delete-user|rename-context|unset)$/.test(
+        kind?.value ?? '',
+      )
+    )
+      c.emit('k8s.config', 'moderate', `Changes kubeconfig (${kind!.value})`, verb)
+    return
+  }
+  if (verb.value === 'exec' || verb.value === 'debug' || verb.value === 'attach') {
+    const dd = c.args.findIndex((a) => a.value === '--')
+    const inner = dd >= 0 ? c.args.slice(dd + 1) : []
+    if (verb.value === 'debug' && c.args.some((a) => /^node\//.test(a.value)))
+      c.emit(
+        'k8s.debug-node',
+        'high',
+        'Opens a privileged debugging container on a node (host file system under /host)',
+        verb,
+        { prod: true },
+      )
+    if (inner.length)
+      c.engine.runWords(inner, c.cmd, c.ctx, `kubectl ${verb.value}`, {
+        container: { hostMounts: [], privileged: false },
+      })
+    return
+  }
+  if (isDryRun(c)) return
+  const all = opts.long.has('all') || names.some((n) => n.value === '--all')
+  const allNs = opts.short.has('A') || opts.long.has('all-namespaces')
+  if (verb.value === 'delete') {
+    const what = `${kind?.value ?? ''} ${names.map((n) => n.value).join(' ')}`.trim()
+    if (allNs && (all || opts.values.has('l')))
+      return c.emit(
+        'k8s.delete.cluster-wide',
+        'critical',
+        `Deletes ${what || 'resources'} across every namespace`,
+        verb,
+        { prod: true },
+      )
+    if (
+      /^(ns|namespace|namespaces)$/.test(kind?.value ?? '') &&
+      (all || names.some((n) => /^(kube-system|kube-public|default)$/.test(n.value)))
+    )
+      return c.emit(
+        'k8s.delete.system-namespace',
+        'critical',
+        `Deletes the namespace ${names.map((n) => n.value).join(' ') || 'all namespaces'} and everything in it`,
+        verb,
+        { prod: true },
+      )
+    if (
+      /^(ns|namespace|namespaces|node|nodes|no|pv|persistentvolume|persistentvolumes|pvc|persistentvolumeclaim|crd|customresourcedefinition|customresourcedefinitions)$/.test(
+        kind?.value ?? '',
+      ) ||
+      all
+    ) {
+      return c.emit(
+        'k8s.delete.broad',
+        'high',
+        `Deletes ${all ? 'all ' : ''}${what} and what depends on it`,
+        verb,
+        { prod: true },
+      )
+    }
+    return c.emit(
+      'k8s.delete',
+      'high',
+      `Deletes ${what || 'resources'}${opts.values.has('f') ? ` defined in ${opts.values.get('f')}` : ''}`,
+      verb,
+      { prod: true },
+    )
+  }
+  if (verb.value === 'drain')
+    return c.emit('k8s.drain', 'high', `Evicts every pod from node ${kind?.value ?? ''}`, verb, {
+      prod: true,
+    })
+  if (verb.value === 'replace' && opts.long.has('force'))
+    return c.emit('k8s.replace.force', 'high', 'Deletes and recreates resources', verb, {
+      prod: true,
+    })
+  if (
+    verb.value === 'scale' &&
+    /^--replicas=0$/.test(c.args.find((a) => a.value.startsWith('--replicas'))?.value ?? '')
+  )
+    return c.emit('k8s.scale.zero', 'high', 'Scales a workload down to zero (outage)', verb, {
+      prod: true,
+    })
+  if (verb.value === 'port-forward' || verb.value === 'proxy' || verb.value === 'cp')
+    return c.emit(`k8s.${verb.value}`, 'moderate', `kubectl ${verb.value}`, verb)
+  c.emit(
+    `k8s.${verb.value}`,
+    'moderate',
+    `Changes the cluster (kubectl ${verb.value}${kind ? ' ' + kind.value : ''})`,
+    verb,
+    { prod: true },
+  )
+}
+
+const helm: Rule = (c) => {
+  const opts = parseOptions(c.args, {
+    shortWithValue: 'nfo',
+    longWithValue: [
+      'namespace',
+      'values',
+      'set',
+      'version',
+      'kube-context',
+      'repo',
+      'output',
+      'timeout',
+    ],
+  })
+  const verb = opts.operands[0]
+  if (
+    !verb ||
+    /^(list|ls|status|get|history|hist|show|inspect|search|template|lint|version|env|verify|completion|help)$/.test(
+      verb.value,
+    ) ||
+    isDryRun(c)
+  )
+    return
+  if (
+    verb.value === 'repo' ||
+    verb.value === 'dependency' ||
+    verb.value === 'dep' ||
+    verb.value === 'plugin'
+  ) {
+    if (/^(add|update|up|remove|rm|build|install|uninstall)$/.test(opts.operands[1]?.value ?? ''))
+      c.emit('helm.config', 'moderate', `helm ${verb.value} ${opts.operands[1]!.value}`, verb)
+    return
+  }
+  if (/^(uninstall|delete|del|un)$/.test(verb.value))
+    return c.emit(
+      'helm.uninstall',
+      'high',
+      `Uninstalls the release ${opts.operands[1]?.value ?? ''} and its resources`,
+      verb,
+      { prod: true },
+    )
+  c.emit(`helm.${verb.value}`, 'moderate', `Changes a release (helm ${verb.value})`, verb, {
+    prod: true,
+  })
+}
+
+const terraform: Rule = (c) => {
+  let i = 0
+  while (i < c.args.length && c.args[i]!.value.startsWith('-')) i++
+  const verb = c.args[i]
+  const rest = c.args.slice(i + 1).map((a) => a.value)
+  if (!verb) return
+  const v = verb.value
+  const auto = rest.some((w) => /^-?-auto-approve(=true)?$/.test(w))
+  if (v === 'destroy' || (v === 'apply' && rest.includes('-destroy'))) {
+    return c.emit(
+      'tf.destroy',
+      auto ? 'critical' : 'high',
+      `Destroys every resource in the configuration${auto ? ' without asking' : ''}`,
+      verb,
+      { prod: true },
+    )
+  }
+  if (v === 'apply')
+    return c.emit(
+      auto ? 'tf.apply.auto' : 'tf.apply',
+      auto ? 'high' : 'moderate',
+      `Changes real infrastructure${auto ? ' without showing the plan first' : ''}`,
+      verb,
+      { prod: true },
+    )
+  if (v === 'state' && /^(rm|mv|push|replace-provider)$/.test(rest[0] ?? ''))
+    return c.emit(
+      'tf.state',
+      'high',
+      `Edits the Terraform state directly (state ${rest[0]})`,
+      verb,
+      { prod: true },
+    )
+  if (v === 'workspace' && rest[0] === 'delete')
+    return c.emit('tf.workspace.delete', 'high', 'Deletes a Terraform workspace', verb, {
+      prod: true,
+    })
+  if (
+    /^(import|taint|untaint|force-unlock|refresh)$/.test(v) ||
+    (v === 'workspace' && /^(new|select)$/.test(rest[0] ?? ''))
+  )
+    return c.emit(`tf.${v}`, 'moderate', `terraform ${v}`, verb, { prod: true })
+}
+
+const pulumi: Rule = (c) => {
+  const v = c.opts().operands[0]?.value ?? ''
+  const yes = c.args.some((a) => /^(-y|--yes|--skip-preview)$/.test(a.value))
+  if (v === 'destroy')
+    c.emit(
+      'iac.destroy',
+      yes ? 'critical' : 'high',
+      'Destroys every resource of the stack',
+      c.nameArg,
+      { prod: true },
+    )
+  else if (v === 'up' || v === 'update')
+    c.emit('iac.apply', yes ? 'high' : 'moderate', 'Changes real infrastructure', c.nameArg, {
+      prod: true,
+    })
+  else if (v === 'stack' && c.args.some((a) => a.value === 'rm'))
+    c.emit('iac.stack.rm', 'high', 'Removes a stack and its state', c.nameArg, { prod: true })
+}
+
+const READ_OP =
+  /^(describe|get|list|ls|head|show|lookup|search|scan|query|batch-get|estimate|validate|test|simulate|check|preview|download|wait|help|info|print|export|read|view|tail|whoami|version)/
+const DESTROY_OP =
+  /^(delete|terminate|remove|deregister|purge|destroy|revoke|rb|rm|disable|detach|cancel|stop|reset|drop|close|undeploy|uninstall|release)/
+
+/** aws SERVICE OPERATION: describe/list are safe, delete/terminate are destructive. */
+const aws: Rule = (c) => {
+  const opts = parseOptions(c.args, {
+    longWithValue: [
+      'profile',
+      'region',
+      'output',
+      'query',
+      'endpoint-url',
+      'bucket',
+      'key',
+      'instance-ids',
+      'cli-input-json',
+      'color',
+    ],
+  })
+  const [service, op, ...rest] = opts.operands
+  if (!service || !op) return
+  if (c.args.some((a) => /^--(dry-run|dryrun)$/.test(a.value))) return
+  const s = service.value
+  const o = op.value
+  const recursive = c.args.some((a) => a.value === '--recursive')
+  if (s === 's3') {
+    if (o === 'ls' || o === 'presign') return
+    if (o === 'rm')
+      return c.emit(
+        'cloud.aws.s3.rm',
+        recursive ? 'high' : 'moderate',
+        `Deletes ${recursive ? 'everything under ' : ''}${rest[0]?.value ?? 'objects'} from S3`,
+        op,
+        { prod: true },
+      )
+    if (o === 'rb')
+      return c.emit(
+        'cloud.aws.s3.rb',
+        c.args.some((a) => a.value === '--force') ? 'high' : 'moderate',
+        `Deletes the bucket ${rest[0]?.value ?? ''}`,
+        op,
+        { prod: true },
+      )
+    if (o === 'sync' && c.args.some((a) => a.value === '--delete'))
+      return c.emit(
+        'cloud.aws.s3.sync-delete',
+        'high',
+        'Deletes files at the destination that are not in the source',
+        op,
+        { prod: true },
+      )
+    return c.emit('cloud.aws.s3.write', 'moderate', `Writes to S3 (s3 ${o})`, op, { prod: true })
+  }
+  if (/^(close-account|delete-organization|leave-organization)$/.test(o))
+    return c.emit(
+      'cloud.account.close',
+      'critical',
+      `Closes or detaches a whole AWS account (${o})`,
+      op,
+    )
+  if (READ_OP.test(o)) return
+  if (DESTROY_OP.test(o)) {
+    const stop = /^(stop|disable|detach|cancel)/.test(o)
+    return c.emit(
+      `cloud.aws.${stop ? 'stop' : 'delete'}`,
+      stop ? 'moderate' : 'high',
+      `${o} on ${s}: removes cloud resources`,
+      op,
+      { prod: true },
+    )
+  }
+  c.emit('cloud.aws.change', 'moderate', `Changes cloud resources (${s} ${o})`, op, { prod: true })
+}
+
+const gcloudLike =
+  (tool: string): Rule =>
+  (c) => {
+    const opts = parseOptions(c.args, {
+      longWithValue: [
+        'project',
+        'zone',
+        'region',
+        'format',
+        'filter',
+        'account',
+        'configuration',
+        'subscription',
+        'resource-group',
+        'name',
+        'location',
+        'query',
+        'output',
+      ],
+    })
+    const words = opts.operands.map((o) => o.value)
+    const idx = words.findIndex(
+      (w) =>
+        DESTROY_OP.test(w) ||
+        READ_OP.test(w) ||
+        /^(create|update|deploy|set|add|apply|run|start|restart|import|resize|scale|login|logout|reset|patch|replace|move|copy|cp|mv|upload|invoke|submit|config|configure|enable|attach|stop|open|assign|tag)/.test(
+          w,
+        ),
+    )
+    if (c.args.some((a) => /^--(dry-run|validate-only|what-if)$/.test(a.value))) return
+    if (idx < 0) return
+    const verb = words[idx]!
+    const at = opts.operands[idx]!
+    const groups = words.slice(0, idx).join(' ')
+    const quiet = c.args.some((a) => /^(--quiet|-q|--yes|-y)$/.test(a.value))
+    if (READ_OP.test(verb) && !/^reset/.test(verb)) return
+    if (/^delete/.test(verb) && /^(projects|organizations|account|group|billing)/.test(groups)) {
+      const account = /^(projects|organizations|account)/.test(groups)
+      return c.emit(
+        `cloud.${tool}.delete-container`,
+        account ? 'critical' : 'high',
+        `Deletes ${groups.replace(/s$/, '')} ${words[idx + 1] ?? ''} and every resource in it`.replace(
+          /\s+/g,
+          ' ',
+        ),
+        at,
+        { prod: true },
+      )
+    }
+    if (DESTROY_OP.test(verb) && !/^(disable|detach|cancel|stop|reset)/.test(verb)) {
+      return c.emit(
+        `cloud.${tool}.delete`,
+        'high',
+        `Deletes cloud resources (${groups} ${verb})${quiet ? ' without asking' : ''}`,
+        at,
+        { prod: true },
+      )
+    }
+    c.emit(
+      `cloud.${tool}.change`,
+      'moderate',
+      `Changes cloud resources (${groups} ${verb})`.replace(' )', ')'),
+      at,
+      { prod: true },
+    )
+  }
+
+const gsutil: Rule = (c) => {
+  const opts = parseOptions(c.args, { shortWithValue: 'ohp' })
+  const [verb, ...rest] = opts.operands
+  if (!verb || /^(ls|cat|du|stat|hash|version|help|ver)$/.test(verb.value)) return
+  const recursive = c.args.some((a) => /^-[a-zA-Z]*r/i.test(a.value))
+  if (verb.value === 'rm')
+    return c.emit(
+      'cloud.gcs.rm',
+      recursive || rest.some((r) => r.value.includes('*')) ? 'high' : 'moderate',
+      `Deletes ${rest.map((r) => r.value).join(' ')} from Cloud Storage`,
+      verb,
+      { prod: true },
+    )
+  if (verb.value === 'rb')
+    return c.emit('cloud.gcs.rb', 'high', 'Deletes a bucket', verb, { prod: true })
+  if (verb.value === 'rsync' && c.args.some((a) => /^-[a-zA-Z]*d/.test(a.value)))
+    return c.emit(
+      'cloud.gcs.rsync-delete',
+      'high',
+      'Deletes objects at the destination that are not in the source',
+      verb,
+      { prod: true },
+    )
+  c.emit('cloud.gcs.write', 'moderate', `Writes to Cloud Storage (gsutil ${verb.value})`, verb, {
+    prod: true,
+  })
+}
+
+const simpleDestroy =
+  (tool: string): Rule =>
+  (c) => {
+    const text = c.args.map((a) => a.value.replaceAll(DYN, '')).join(' ')
+    if (/\b(destroy|delete|remove|rm|apps:destroy|projects:delete|pg:reset|teardown)\b/.test(text))
+      c.emit(`cloud.${tool}.delete`, 'high', `Deletes resources with ${tool}`, c.nameArg, {
+        prod: true,
+      })
+    else if (
+      /\b(deploy|create|scale|restart|set|update|releases:rollback|config:set|apply|up)\b/.test(
+        text,
+      )
+    )
+      c.emit(`cloud.${tool}.change`, 'moderate', `Changes resources with ${tool}`, c.nameArg, {
+        prod: true,
+      })
+  }
+
+export const cloudRules: Record<string, Rule> = {
+  kubectl,
+  oc: kubectl,
+  k: kubectl,
+  helm,
+  terraform,
+  tofu: terraform,
+  terragrunt: terraform,
+  pulumi,
+  aws,
+  gcloud: gcloudLike('gcloud'),
+  az: gcloudLike('az'),
+  gsutil,
+  doctl: simpleDestroy('doctl'),
+  heroku: simpleDestroy('heroku'),
+  fly: simpleDestroy('fly'),
+  flyctl: simpleDestroy('fly'),
+  vercel: simpleDestroy('vercel'),
+  netlify: simpleDestroy('netlify'),
+  firebase: simpleDestroy('firebase'),
+  linode: simpleDestroy('linode'),
+}

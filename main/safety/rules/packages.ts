@@ -1,0 +1,190 @@
+import type { Rule } from '../engine'
+import { hasFlag } from '../options'
+
+const ESSENTIAL =
+  /^(libc6|libc-bin|glibc|systemd|coreutils|bash|dash|sudo|apt|dpkg|rpm|yum|dnf|linux-image.*|linux-generic|kernel|grub.*|openssh-server|init|base-files|util-linux|login|passwd|python3|perl-base|\*)$/
+
+interface PackageVerbs {
+  /** Subcommands that only read. */
+  read: RegExp
+  remove: RegExp
+  /** Everything else that changes the system. */
+  change: RegExp
+}
+
+const manager =
+  (
+    tool: string,
+    verbs: PackageVerbs,
+    dryRun: RegExp = /^(-s|--simulate|--dry-run|--just-print|--no-act|--recon|-n)$/,
+  ): Rule =>
+  (c) => {
+    const opts = c.opts({
+      shortWithValue: 'oct',
+      longWithValue: ['option', 'config', 'target-release'],
+    })
+    const verbArg = opts.operands[0] ?? c.args.find((a) => /^-[A-Z]/.test(a.value))
+    const verb = verbArg?.value ?? ''
+    if (!verb || verbs.read.test(verb) || c.args.some((a) => dryRun.test(a.value))) return
+    const pkgs = opts.operands.slice(1)
+    if (verbs.remove.test(verb)) {
+      const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
+      if (essential)
+        c.emit(
+          'pkg.remove.essential',
+          'critical',
+          `Removes ${essential.value}, which the system needs to run`,
+          essential,
+        )
+      else
+        c.emit(
+          'pkg.remove',
+          'high',
+          `Removes packages with ${tool}${pkgs.length ? `: ${pkgs.map((p) => p.value).join(' ')}` : ''}`,
+          verbArg,
+          { prod: true },
+        )
+      return
+    }
+    if (verbs.change.test(verb))
+      c.emit(
+        'pkg.change',
+        'moderate',
+        `${verb} packages with ${tool}${pkgs.length ? `: ${pkgs.map((p) => p.value).join(' ')}` : ''}`,
+        verbArg,
+        { prod: true },
+      )
+  }
+
+const apt = manager('apt', {
+  read: /^(list|search|show|showpkg|policy|depends|rdepends|madison|changelog|download|source|moo|help|-v|--version|check)$/,
+  remove: /^(remove|purge|autoremove|autopurge)$/,
+  change: /./,
+})
+const dnf = manager('dnf', {
+  read: /^(list|search|info|provides|repolist|check-update|history|makecache|deplist|repoquery|help)$/,
+  remove: /^(remove|erase|autoremove)$/,
+  change: /./,
+})
+const pacman: Rule = (c) => {
+  const op = c.args.find(
+    (a) => /^-[A-Z]/.test(a.value) || /^--(sync|remove|upgrade|query|database)$/.test(a.value),
+  )
+  if (
+    !op ||
+    (/^-Q|^--query|^-S[a-z]*[si][a-z]*$|^-Ss/.test(op.value) && !/^-S[a-z]*[uy]/.test(op.value))
+  )
+    return
+  if (/^-R|^--remove/.test(op.value)) {
+    const pkgs = c.opts().operands
+    const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
+    if (essential)
+      c.emit(
+        'pkg.remove.essential',
+        'critical',
+        `Removes ${essential.value}, which the system needs to run`,
+        essential,
+      )
+    else c.emit('pkg.remove', 'high', 'Removes packages with pacman', op)
+  } else c.emit('pkg.change', 'moderate', 'Installs or upgrades packages with pacman', op)
+}
+const brew = manager('brew', {
+  read: /^(list|ls|search|info|home|deps|uses|outdated|doctor|config|leaves|desc|--version|help)$/,
+  remove: /^(uninstall|remove|rm|cleanup|autoremove|untap)$/,
+  change: /./,
+})
+const simpleManager = (tool: string) =>
+  manager(tool, {
+    read: /^(list|ls|search|info|show|view|outdated|freeze|check|help|--version|-v|audit|why|explain|doctor|config|whoami|ping|prefix|root|bin|query|version|inspect|-l|-q|tree|metadata|fund|pack|test|t|run|run-script|exec|start|dev|build|lint|fmt|format|clippy|doc|bench|init|create|new)$/,
+    remove: /^(uninstall|remove|rm|un|unlink|r|erase|purge|prune|autoremove)$/,
+    change: /./,
+  })
+
+const npm: Rule = (c) => {
+  const verb = c.opts().operands[0]?.value ?? ''
+  if (/^(publish|unpublish|deprecate|dist-tag|owner|access|token|team)$/.test(verb)) {
+    const dry = c.args.some((a) => a.value === '--dry-run')
+    if (!dry)
+      c.emit(
+        'pkg.publish',
+        verb === 'unpublish' ? 'high' : 'high',
+        `npm ${verb} changes the public registry (hard to undo)`,
+        c.args[0],
+      )
+    return
+  }
+  if (verb === 'cache' && c.args.some((a) => a.value === 'clean'))
+    return c.emit('pkg.cache', 'moderate', 'Clears the npm cache', c.args[0])
+  simpleManager(c.name)(c)
+}
+
+export const packageRules: Record<string, Rule> = {
+  apt,
+  'apt-get': apt,
+  aptitude: apt,
+  dpkg: (c) => {
+    const opts = c.opts()
+    if (hasFlag(opts, 'rP', 'remove', 'purge')) {
+      const essential = opts.operands.find((p) => ESSENTIAL.test(p.value))
+      c.emit(
+        essential ? 'pkg.remove.essential' : 'pkg.remove',
+        essential ? 'critical' : 'high',
+        `Removes packages with dpkg: ${opts.operands.map((o) => o.value).join(' ')}`,
+        c.nameArg,
+      )
+    } else if (hasFlag(opts, 'i', 'install', 'configure'))
+      c.emit('pkg.change', 'moderate', 'Installs packages with dpkg', c.nameArg)
+  },
+  dnf,
+  yum: dnf,
+  microdnf: dnf,
+  zypper: manager('zypper', {
+    read: /^(search|se|info|if|list-updates|lu|repos|lr|packages|pa|patches)$/,
+    remove: /^(remove|rm)$/,
+    change: /./,
+  }),
+  rpm: (c) => {
+    const opts = c.opts()
+    if (hasFlag(opts, 'e', 'erase'))
+      c.emit('pkg.remove', 'high', 'Removes packages with rpm', c.nameArg)
+    else if (hasFlag(opts, 'iUF', 'install', 'upgrade', 'freshen'))
+      c.emit('pkg.change', 'moderate', 'Installs packages with rpm', c.nameArg)
+  },
+  apk: manager('apk', {
+    read: /^(info|search|list|policy|stats|version|dot)$/,
+    remove: /^(del|delete)$/,
+    change: /./,
+  }),
+  pacman,
+  yay: pacman,
+  paru: pacman,
+  brew,
+  port: manager('port', {
+    read: /^(list|search|info|installed|outdated|deps)$/,
+    remove: /^(uninstall)$/,
+    change: /./,
+  }),
+  snap: manager('snap', {
+    read: /^(list|find|info|version|changes|services|connections)$/,
+    remove: /^(remove)$/,
+    change: /./,
+  }),
+  flatpak: manager('flatpak', {
+    read: /^(list|search|info|remotes|history)$/,
+    remove: /^(uninstall|remove)$/,
+    change: /./,
+  }),
+  npm,
+  pnpm: npm,
+  yarn: npm,
+  bun: npm,
+  pip: simpleManager('pip'),
+  pip3: simpleManager('pip'),
+  pipx: simpleManager('pipx'),
+  uv: simpleManager('uv'),
+  gem: simpleManager('gem'),
+  cargo: simpleManager('cargo'),
+  composer: simpleManager('composer'),
+  conda: simpleManager('conda'),
+  mamba: simpleManager('mamba'),
+}

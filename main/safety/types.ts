@@ -1,0 +1,79 @@
+import type { Risk, RiskReason, ShellDialect, Span } from '../../contract/safety'
+
+export const RISK_ORDER: Record<Risk, number> = { safe: 0, moderate: 1, high: 2, critical: 3 }
+const BY_ORDER: Risk[] = ['safe', 'moderate', 'high', 'critical']
+
+export function maxRisk(a: Risk, b: Risk): Risk {
+  return RISK_ORDER[a] >= RISK_ORDER[b] ? a : b
+}
+
+export function raiseRisk(risk: Risk, steps = 1): Risk {
+  return BY_ORDER[Math.min(3, RISK_ORDER[risk] + steps)] ?? 'critical'
+}
+
+/** Marks the part of a resolved word whose value is only known at run time (`$X`, `$(cmd)`). */
+export const DYN = '\u0000'
+
+/** One word of a command after quote removal and the expansions the engine can resolve. */
+export interface Arg {
+  /** The resolved text; parts only known at run time are replaced by {@link DYN}. */
+  value: string
+  /** The word as written. */
+  raw: string
+  span: Span
+  /** True when any part of the word was quoted (a quoted `*` is not a glob). */
+  quoted: boolean
+}
+
+export interface Redirect {
+  /** `>`, `>>`, `<`, `&>`, `>|`, `<<`, `<<<`, `>&`... */
+  op: string
+  fd: string | null
+  target: Arg | null
+  /** Body of a here-doc or here-string, with its span in the command text. */
+  body?: { text: string; span: Span; literal: boolean }
+  span: Span
+}
+
+/** Where a command's standard input comes from, as far as the parse can tell. */
+export type StdinSource =
+  | { kind: 'none' }
+  | { kind: 'literal'; text: string; span: Span }
+  | { kind: 'network'; span: Span }
+  | { kind: 'decoded'; span: Span }
+  | { kind: 'file'; span: Span }
+  | { kind: 'generated'; span: Span; words: Arg[] }
+
+/** A simple command as the frontends produce it: what runs, its words and redirections. */
+export interface SimpleCommand {
+  words: Arg[]
+  redirects: Redirect[]
+  span: Span
+  stdin: StdinSource
+  /** The connector before it (`|`, `&&`, `||`, `;`, `&`), for the breakdown. */
+  connector: string | null
+}
+
+/** A sink for findings, with the context of how the command is reached. */
+export interface Finding {
+  ruleId: string
+  risk: Risk
+  message: string
+  span: Span | null
+}
+
+export interface ExecContext {
+  dialect: ShellDialect
+  /** Wrappers and indirections we went through, outermost first. */
+  via: string[]
+  privileged: boolean
+  /** Host name when the command runs on another machine over ssh. */
+  remote: string | null
+  /** Set when the command runs inside a container. */
+  container: { hostMounts: Array<{ host: string; inner: string }>; privileged: boolean } | null
+  depth: number
+  /** Maps a span of the text being analysed to a span of the original command. */
+  mapSpan: (span: Span) => Span
+}
+
+export type { Risk, RiskReason, ShellDialect, Span }
