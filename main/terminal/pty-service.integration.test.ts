@@ -51,7 +51,11 @@ beforeAll(() => {
   work = join(home, 'work dir')
   mkdirSync(work)
   // A user rc file that must still be loaded under our integration, and that sets a prompt.
-  writeFileSync(join(home, '.bashrc'), 'export FROM_USER_RC=yes\nPS1="user-prompt\\$ "\n')
+  // pyenv-style hooks leave PROMPT_COMMAND with a trailing ';', which must keep working.
+  writeFileSync(
+    join(home, '.bashrc'),
+    'export FROM_USER_RC=yes\nPS1="user-prompt\\$ "\nPROMPT_COMMAND="user_hook;${PROMPT_COMMAND-}"\nuser_hook() { HOOK_RAN=yes; }\n',
+  )
 })
 
 afterAll(() => rmSync(home, { recursive: true, force: true }))
@@ -113,6 +117,7 @@ describe('PtyService with bash', () => {
     await waitFor('prompt', () => /user-prompt/.test(output(info.id)))
     service.write(info.id, 'echo "rc=$FROM_USER_RC"; printf "%s\\n" "a;b"\r')
     await waitFor('rc output', () => /rc=yes/.test(output(info.id)))
+    expect(output(info.id)).not.toMatch(/syntax error/)
     service.resize(info.id, 120, 40)
     service.write(info.id, 'stty size\r')
     await waitFor('new size', () => /40 120/.test(output(info.id)))
@@ -121,6 +126,8 @@ describe('PtyService with bash', () => {
       () => commands(info.id).length >= 2 && commands(info.id),
     )
     expect(cmds[0]!.command).toBe('echo "rc=$FROM_USER_RC"; printf "%s\\n" "a;b"')
+    service.write(info.id, 'echo "hook=$HOOK_RAN"\r')
+    await waitFor('user hook ran', () => /hook=yes/.test(output(info.id)))
     expect(cmds[1]!.command).toBe('stty size')
   })
 

@@ -99,7 +99,11 @@ if [[ $- == *i* ]] && [ -z "${__cmdai_loaded-}" ]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
     PROMPT_COMMAND=(__cmdai_precmd "${PROMPT_COMMAND[@]}" __cmdai_arm)
   else
-    PROMPT_COMMAND="__cmdai_precmd${PROMPT_COMMAND:+; $PROMPT_COMMAND}; __cmdai_arm"
+    # Tools such as pyenv leave a trailing ';' (`hook;`): trim it so that `;;` cannot happen.
+    __cmdai_pc="${PROMPT_COMMAND-}"
+    while [[ $__cmdai_pc == *[\;[:space:]] ]]; do __cmdai_pc="${__cmdai_pc%?}"; done
+    PROMPT_COMMAND="__cmdai_precmd${__cmdai_pc:+; $__cmdai_pc}; __cmdai_arm"
+    unset __cmdai_pc
   fi
   trap '__cmdai_preexec' DEBUG
 fi

@@ -1,8 +1,13 @@
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import type { AppInfo } from '../../../contract'
 import type { Api } from '../api/client'
 import type { ConnectionState } from '../api/socket-bridge'
 import { usePrefersDark } from '../hooks/use-prefers-dark'
+import { useHistoryStatus, useLlmState, useSettingsSnapshot } from '../hooks/use-services-state'
+import { matchesShortcut } from '../lib/shortcuts'
+import { ExplainPanel } from './explain/ExplainPanel'
+import { HistoryPanel } from './history/HistoryPanel'
+import { dialectOf, Palette } from './palette/Palette'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
 import { TerminalPane, type PaneStatus } from './TerminalPane'
@@ -19,6 +24,12 @@ interface Tab {
   command: { kind: 'kill' | 'restart'; seq: number } | null
 }
 
+type Panel =
+  | { kind: 'palette'; request?: string }
+  | { kind: 'history' }
+  | { kind: 'explain'; command: string }
+  | null
+
 const noSubscription = () => () => undefined
 
 let tabSeq = 0
@@ -29,10 +40,17 @@ const newTab = (): Tab => ({
 })
 
 export function App({ api, connection }: Props) {
-  const dark = usePrefersDark()
+  const prefersDark = usePrefersDark()
+  const settings = useSettingsSnapshot(api)?.settings ?? null
+  const llm = useLlmState(api)
+  const historyStatus = useHistoryStatus(api)
+  const theme = settings?.appearance.theme ?? 'system'
+  const dark = theme === 'system' ? prefersDark : theme === 'dark'
   const [tabs, setTabs] = useState<Tab[]>(() => [newTab()])
   const [activeKey, setActiveKey] = useState(tabs[0]!.key)
   const [info, setInfo] = useState<AppInfo | null>(null)
+  const [panel, setPanel] = useState<Panel>(null)
+  const selection = useRef('')
   const connState = useSyncExternalStore<ConnectionState>(
     connection?.subscribe ?? noSubscription,
     () => connection?.state ?? 'open',
@@ -77,17 +95,34 @@ export function App({ api, connection }: Props) {
     [api, addTab],
   )
 
-  // Keyboard: Ctrl+Shift+T new tab, Ctrl+Shift+W close, Ctrl+PageUp/PageDown switch.
+  const active = tabs.find((t) => t.key === activeKey)
+  const shortcuts = settings?.shortcuts
+
+  // App shortcuts are taken in the capture phase, before xterm sees the keys.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 't') {
+      const take = () => {
         event.preventDefault()
+        event.stopPropagation()
+      }
+      if (matchesShortcut(event, shortcuts?.palette ?? 'Mod+K')) {
+        take()
+        setPanel((p) => (p?.kind === 'palette' ? null : { kind: 'palette' }))
+      } else if (matchesShortcut(event, shortcuts?.history ?? 'Ctrl+R')) {
+        take()
+        setPanel({ kind: 'history' })
+      } else if (matchesShortcut(event, shortcuts?.explain ?? 'Mod+Shift+E')) {
+        take()
+        const text = selection.current.trim()
+        if (text) setPanel({ kind: 'explain', command: text })
+      } else if (matchesShortcut(event, shortcuts?.newTab ?? 'Ctrl+Shift+T')) {
+        take()
         addTab()
       } else if (event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'w') {
-        event.preventDefault()
+        take()
         closeTab(activeKey)
       } else if (event.ctrlKey && (event.key === 'PageDown' || event.key === 'PageUp')) {
-        event.preventDefault()
+        take()
         const index = tabs.findIndex((t) => t.key === activeKey)
         const step = event.key === 'PageDown' ? 1 : -1
         const next = tabs[(index + step + tabs.length) % tabs.length]
@@ -96,18 +131,25 @@ export function App({ api, connection }: Props) {
     }
     window.addEventListener('keydown', onKey, true)
     return () => window.removeEventListener('keydown', onKey, true)
-  }, [addTab, closeTab, activeKey, tabs])
+  }, [addTab, closeTab, activeKey, tabs, shortcuts])
+
+  const closePanel = useCallback(() => setPanel(null), [])
+  const insertAtPrompt = useCallback(
+    (command: string) => {
+      const ptyId = active?.status.ptyId
+      if (ptyId)
+        void api.call('pty:write', { id: ptyId, data: `\x15${command}` }).catch(() => undefined)
+      setPanel(null)
+    },
+    [api, active?.status.ptyId],
+  )
 
   const summaries: TabSummary[] = useMemo(
     () =>
-      tabs.map((t, i) => ({
-        key: t.key,
-        title: tabTitle(t.status, i + 1),
-        state: t.status.state,
-      })),
+      tabs.map((t, i) => ({ key: t.key, title: tabTitle(t.status, i + 1), state: t.status.state })),
     [tabs],
   )
-  const active = tabs.find((t) => t.key === activeKey)
+  const modelNotice = describeModel(llm)
 
   return (
     <div className={`app ${dark ? 'theme-dark' : 'theme-light'}`}>
@@ -119,6 +161,8 @@ export function App({ api, connection }: Props) {
         onNew={addTab}
         onKill={() => sendCommand(activeKey, 'kill')}
         onRestart={() => sendCommand(activeKey, 'restart')}
+        onAsk={() => setPanel({ kind: 'palette' })}
+        onHistory={() => setPanel({ kind: 'history' })}
         activeState={active?.status.state ?? 'starting'}
       />
       {connState === 'closed' && (
@@ -135,13 +179,70 @@ export function App({ api, connection }: Props) {
             active={tab.key === activeKey}
             dark={dark}
             command={tab.command}
+            gpuAcceleration={settings?.terminal.gpuAcceleration}
+            fontSize={settings?.appearance.fontSize}
+            fontFamily={settings?.appearance.fontFamily}
             onStatus={(status) => updateStatus(tab.key, status)}
+            onAsk={(request) => setPanel({ kind: 'palette', request })}
+            onSelection={(text) => {
+              if (tab.key === activeKey) selection.current = text
+            }}
           />
         ))}
       </main>
-      <StatusBar info={info} status={active?.status ?? null} connection={connState} />
+      {panel?.kind === 'palette' && (
+        <Palette
+          api={api}
+          target={{
+            ptyId: active?.status.ptyId ?? null,
+            cwd: active?.status.cwd,
+            shell: active?.status.shell,
+            gitBranch: active?.status.gitBranch,
+          }}
+          safetyLevel={settings?.safety.level ?? 'moderate'}
+          initialRequest={panel.request}
+          modelNotice={modelNotice}
+          onClose={closePanel}
+        />
+      )}
+      {panel?.kind === 'history' && (
+        <HistoryPanel
+          api={api}
+          cwd={active?.status.cwd}
+          onInsert={insertAtPrompt}
+          onExplain={(command) => setPanel({ kind: 'explain', command })}
+          onClose={closePanel}
+        />
+      )}
+      {panel?.kind === 'explain' && (
+        <ExplainPanel
+          api={api}
+          command={panel.command}
+          shell={dialectOf(active?.status.shell)}
+          onClose={closePanel}
+        />
+      )}
+      <StatusBar
+        info={info}
+        status={active?.status ?? null}
+        connection={connState}
+        llm={llm}
+        history={historyStatus}
+      />
     </div>
   )
+}
+
+/** What the palette says while the model cannot answer; null when it can. */
+function describeModel(llm: ReturnType<typeof useLlmState>): string | null {
+  if (!llm) return null
+  if (llm.state === 'ready') return null
+  if (llm.state === 'loading') return 'The model is loading; matches from your history meanwhile.'
+  if (!llm.model)
+    return 'No model yet — the model is on its way. Until then, matches come from your history.'
+  if (llm.state === 'error')
+    return `The model could not load: ${llm.error?.message ?? 'unknown error'}.`
+  return null
 }
 
 function tabTitle(status: PaneStatus, index: number): string {

@@ -1,4 +1,4 @@
-import type { AppInfo } from '../../../contract'
+import type { AppInfo, HistoryStatus, LlmState } from '../../../contract'
 import type { ConnectionState } from '../api/socket-bridge'
 import type { PaneStatus } from './TerminalPane'
 
@@ -6,9 +6,11 @@ interface Props {
   info: AppInfo | null
   status: PaneStatus | null
   connection: ConnectionState
+  llm?: LlmState | null
+  history?: HistoryStatus | null
 }
 
-export function StatusBar({ info, status, connection }: Props) {
+export function StatusBar({ info, status, connection, llm, history }: Props) {
   const home = info?.homeDir
   const cwd =
     status?.cwd && home && status.cwd.startsWith(home)
@@ -24,7 +26,21 @@ export function StatusBar({ info, status, connection }: Props) {
       <span className="status-item" data-testid="status-cwd" title={status?.cwd}>
         {cwd ?? ''}
       </span>
+      {status?.gitBranch && (
+        <span className="status-item" data-testid="status-git" title="git branch">
+          ⎇ {status.gitBranch}
+        </span>
+      )}
       <span className="status-spacer" />
+      <span className="status-item" data-testid="status-model" title={llm?.model?.reason ?? ''}>
+        {describeLlm(llm)}
+      </span>
+      <span className="status-item" data-testid="status-db" title={history?.message ?? ''}>
+        {describeHistory(history)}
+      </span>
+      <span className="status-item" data-testid="status-sync">
+        sync: off
+      </span>
       {info?.host === 'browser' && (
         <span className={`status-item conn-${connection}`} data-testid="status-connection">
           {connection === 'open' ? 'browser mode' : connection}
@@ -33,4 +49,19 @@ export function StatusBar({ info, status, connection }: Props) {
       <span className="status-item">cmdai {info?.version ?? ''}</span>
     </footer>
   )
+}
+
+function describeLlm(llm: LlmState | null | undefined): string {
+  if (!llm) return 'model: …'
+  if (llm.state === 'ready') return `model: ${llm.model?.id ?? '?'} (${llm.compute ?? llm.backend})`
+  if (llm.state === 'loading') return `model: loading ${llm.model?.id ?? ''}`
+  if (llm.state === 'error') return 'model: error'
+  return llm.model ? `model: ${llm.model.id}` : 'model: none'
+}
+
+function describeHistory(history: HistoryStatus | null | undefined): string {
+  if (!history) return 'history: …'
+  if (history.state === 'ready') return 'history: ready'
+  if (history.state === 'opening') return 'history: opening…'
+  return `history: ${history.state}`
 }

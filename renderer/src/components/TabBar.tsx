@@ -1,3 +1,4 @@
+import { describeShortcut } from '../lib/shortcuts'
 import type { PaneStatus } from './TerminalPane'
 
 export interface TabSummary {
@@ -15,6 +16,8 @@ interface Props {
   onNew(): void
   onKill(): void
   onRestart(): void
+  onAsk?(): void
+  onHistory?(): void
 }
 
 export function TabBar(props: Props) {
@@ -54,6 +57,16 @@ export function TabBar(props: Props) {
         </button>
       </div>
       <div className="tab-actions">
+        {props.onAsk && (
+          <button onClick={props.onAsk} aria-label="Ask for a command" title="Ask (Ctrl/Cmd+K)">
+            Ask <kbd>{describeShortcut('Mod+K')}</kbd>
+          </button>
+        )}
+        {props.onHistory && (
+          <button onClick={props.onHistory} aria-label="Search history" title="History (Ctrl+R)">
+            History
+          </button>
+        )}
         <button onClick={props.onRestart} aria-label="Restart shell">
           Restart shell
         </button>

@@ -8,6 +8,7 @@ export interface PaneStatus {
   state: 'starting' | 'running' | 'exited' | 'failed'
   shell?: string
   cwd?: string
+  gitBranch?: string | null
   exitCode?: number
   error?: string
 }
@@ -19,18 +20,29 @@ interface Props {
   /** Bumped by the parent to ask for a kill or restart of this pane's shell. */
   command: { kind: 'kill' | 'restart'; seq: number } | null
   onStatus(status: PaneStatus): void
+  /** A line typed at the prompt as `# what I want` asks the palette instead of the shell. */
+  onAsk?(request: string): void
+  onSelection?(text: string): void
+  gpuAcceleration?: 'auto' | 'off'
+  fontSize?: number
+  fontFamily?: string
 }
 
 /** Until the settings screen exists, GPU rendering can be turned off here (it is on by default). */
 export const GPU_SETTING_KEY = 'cmdai:terminal.gpuAcceleration'
 
 /** One tab's terminal: an xterm view bound to one PTY in main through the contract. */
-export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
+export function TerminalPane(props: Props) {
+  const { api, active, dark, command, onStatus } = props
   const hostRef = useRef<HTMLDivElement>(null)
   const viewRef = useRef<TerminalView | null>(null)
   const ptyRef = useRef<PtyInfo | null>(null)
   const statusRef = useRef(onStatus)
   const restartRef = useRef<() => void>(() => undefined)
+  const callbacks = useRef(props)
+  useEffect(() => {
+    callbacks.current = props
+  })
   const [status, setStatus] = useState<PaneStatus>({ ptyId: null, state: 'starting' })
 
   useEffect(() => {
@@ -46,15 +58,29 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
       setStatus(next)
       statusRef.current(next)
     }
+    const promptLine = new PromptLine()
     // Output that arrives before pty:create answers is kept until we know our id.
     const early = new Map<string, string[]>()
     const view = new TerminalView({
       theme: dark ? DARK_THEME : LIGHT_THEME,
-      gpuAcceleration: localStorage.getItem(GPU_SETTING_KEY) === 'off' ? 'off' : 'auto',
+      gpuAcceleration:
+        localStorage.getItem(GPU_SETTING_KEY) === 'off' ? 'off' : (props.gpuAcceleration ?? 'auto'),
+      fontSize: props.fontSize,
+      fontFamily: props.fontFamily || undefined,
       onInput: (data) => {
         const pty = ptyRef.current
-        if (pty?.running) void api.call('pty:write', { id: pty.id, data }).catch(() => undefined)
-        else if (pty && data === '\r') restart()
+        if (!pty?.running) {
+          if (pty && data === '\r') restart()
+          return
+        }
+        const ask = promptLine.feed(data)
+        if (ask !== null) {
+          // Clear the `# ...` line at the prompt and hand the words to the palette.
+          void api.call('pty:write', { id: pty.id, data: '\x15' }).catch(() => undefined)
+          callbacks.current.onAsk?.(ask)
+          return
+        }
+        void api.call('pty:write', { id: pty.id, data }).catch(() => undefined)
       },
       onResize: (cols, rows) => {
         const pty = ptyRef.current
@@ -71,7 +97,13 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
         .then((info) => {
           ptyRef.current = info
           view.write('\r\n')
-          report({ ptyId: info.id, state: 'running', shell: info.shell, cwd: info.cwd })
+          report({
+            ptyId: info.id,
+            state: 'running',
+            shell: info.shell,
+            cwd: info.cwd,
+            gitBranch: info.gitBranch,
+          })
           view.focus()
         })
         .catch((err: unknown) => view.write(`\x1b[31m${errorMessage(err)}\x1b[0m\r\n`))
@@ -94,12 +126,24 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
       )
       report({ ptyId: id, state: 'exited', exitCode, shell: pty.shell, cwd: pty.cwd })
     })
-    const offCwd = api.on('pty:cwd', ({ id, cwd }) => {
+    const offCwd = api.on('pty:cwd', ({ id, cwd, gitBranch }) => {
       const pty = ptyRef.current
       if (pty?.id !== id) return
-      ptyRef.current = { ...pty, cwd }
-      report({ ptyId: id, state: pty.running ? 'running' : 'exited', shell: pty.shell, cwd })
+      ptyRef.current = { ...pty, cwd, gitBranch }
+      report({
+        ptyId: id,
+        state: pty.running ? 'running' : 'exited',
+        shell: pty.shell,
+        cwd,
+        gitBranch,
+      })
     })
+    const offPrompt = api.on('pty:prompt', ({ id }) => {
+      if (ptyRef.current?.id === id) promptLine.reset()
+    })
+    const selection = view.term.onSelectionChange(() =>
+      callbacks.current.onSelection?.(view.term.getSelection()),
+    )
 
     const { cols, rows } = view.size
     api
@@ -113,7 +157,13 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
         host.dataset.ptyId = info.id
         for (const data of early.get(info.id) ?? []) view.write(data)
         early.clear()
-        report({ ptyId: info.id, state: 'running', shell: info.shell, cwd: info.cwd })
+        report({
+          ptyId: info.id,
+          state: 'running',
+          shell: info.shell,
+          cwd: info.cwd,
+          gitBranch: info.gitBranch,
+        })
       })
       .catch((err: unknown) => {
         view.write(`\x1b[31mcmdai could not start a shell: ${errorMessage(err)}\x1b[0m\r\n`)
@@ -125,6 +175,8 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
       offData()
       offExit()
       offCwd()
+      offPrompt()
+      selection.dispose()
       const pty = ptyRef.current
       if (pty) void api.call('pty:dispose', { id: pty.id }).catch(() => undefined)
       ptyRef.current = null
@@ -165,4 +217,41 @@ export function TerminalPane({ api, active, dark, command, onStatus }: Props) {
       <div className="terminal-host" ref={hostRef} />
     </div>
   )
+}
+
+/**
+ * Follows what the user types at the prompt, as long as it is plain typing (no arrows, history
+ * or completion), to recognise `# request` + Enter. Anything it cannot follow makes it give up
+ * until the next prompt, so ordinary input always goes to the shell untouched.
+ */
+export class PromptLine {
+  private text = ''
+  private clean = false
+
+  reset(): void {
+    this.text = ''
+    this.clean = true
+  }
+
+  /** Returns the request when the input is Enter on a `# ...` line, else null. */
+  feed(data: string): string | null {
+    if (!this.clean) return null
+    if (data === '\r') {
+      const match = /^#\s+(\S.*)$/.exec(this.text)
+      this.clean = false
+      if (match) return match[1]!.trim()
+      return null
+    }
+    if (data === '\x7f') {
+      this.text = this.text.slice(0, -1)
+      return null
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(data)) {
+      this.clean = false
+      return null
+    }
+    this.text += data
+    return null
+  }
 }

@@ -1,0 +1,164 @@
+import { useEffect, useRef, useState } from 'react'
+import type { HistorySearchHit, HistorySearchResult, SearchMode } from '../../../../contract'
+import { errorMessage, type Api } from '../../api/client'
+
+interface Props {
+  api: Api
+  cwd?: string
+  /** Put the command at the prompt of the active terminal, without running it. */
+  onInsert(command: string): void
+  onExplain(command: string): void
+  onClose(): void
+}
+
+const MODES: Array<{ mode: SearchMode; label: string }> = [
+  { mode: 'fuzzy', label: 'Fuzzy' },
+  { mode: 'text', label: 'Words' },
+  { mode: 'substring', label: 'Exact text' },
+  { mode: 'semantic', label: 'Meaning' },
+]
+
+/** Ctrl+R: search everything that ran in cmdai's terminals (and imported history). */
+export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) {
+  const [query, setQuery] = useState('')
+  const [mode, setMode] = useState<SearchMode>('fuzzy')
+  const [hereOnly, setHereOnly] = useState(false)
+  const [failedOnly, setFailedOnly] = useState(false)
+  const [result, setResult] = useState<HistorySearchResult | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [selected, setSelected] = useState(0)
+  const seq = useRef(0)
+
+  useEffect(() => {
+    const id = ++seq.current
+    const timer = setTimeout(() => {
+      api
+        .call('history:search', {
+          query,
+          mode,
+          limit: 50,
+          filter: {
+            ...(hereOnly && cwd ? { cwd } : {}),
+            ...(failedOnly ? { exit: 'fail' as const } : {}),
+          },
+        })
+        .then((r) => {
+          if (id !== seq.current) return
+          setResult(r)
+          setError(null)
+          setSelected(0)
+        })
+        .catch((err: unknown) => id === seq.current && setError(errorMessage(err)))
+    }, 60)
+    return () => clearTimeout(timer)
+  }, [api, query, mode, hereOnly, failedOnly, cwd])
+
+  const hits = result?.hits ?? []
+  const current: HistorySearchHit | undefined = hits[Math.min(selected, hits.length - 1)]
+
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    if (event.key === 'Escape') {
+      event.preventDefault()
+      onClose()
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault()
+      const step = event.key === 'ArrowDown' ? 1 : -1
+      setSelected((s) => Math.max(0, Math.min(hits.length - 1, s + step)))
+    } else if (event.key === 'Enter' && current) {
+      event.preventDefault()
+      onInsert(current.command)
+    }
+  }
+
+  return (
+    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        className="palette history-panel"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="history-title"
+        onKeyDown={onKeyDown}
+        data-testid="history-panel"
+      >
+        <h2 id="history-title" className="sr-only">
+          Search history
+        </h2>
+        <div className="palette-input">
+          <span aria-hidden="true" className="palette-prompt">
+            ⌕
+          </span>
+          <input
+            autoFocus
+            aria-label="Search your command history"
+            placeholder="Search history"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            spellCheck={false}
+          />
+        </div>
+        <div className="history-filters" role="group" aria-label="Search options">
+          {MODES.map(({ mode: m, label }) => (
+            <button key={m} aria-pressed={mode === m} onClick={() => setMode(m)}>
+              {label}
+            </button>
+          ))}
+          <label>
+            <input
+              type="checkbox"
+              checked={hereOnly}
+              onChange={(e) => setHereOnly(e.target.checked)}
+            />{' '}
+            In this directory
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              checked={failedOnly}
+              onChange={(e) => setFailedOnly(e.target.checked)}
+            />{' '}
+            Failed only
+          </label>
+          <span className="muted">
+            {result ? `${hits.length} in ${result.tookMs.toFixed(1)} ms` : ''}
+          </span>
+        </div>
+        {error && (
+          <p className="palette-notice" role="alert">
+            {error}
+          </p>
+        )}
+        <ul className="history-results" role="listbox" aria-label="Matching commands">
+          {hits.map((hit, index) => (
+            <li
+              key={hit.command}
+              role="option"
+              aria-selected={index === selected}
+              onClick={() => setSelected(index)}
+              onDoubleClick={() => onInsert(hit.command)}
+            >
+              <code className="history-command">{hit.command}</code>
+              <span className={`history-exit ${hit.last.exitCode === 0 ? 'ok' : 'fail'}`}>
+                {hit.last.exitCode === null
+                  ? ''
+                  : hit.last.exitCode === 0
+                    ? '✓'
+                    : `✗ ${hit.last.exitCode}`}
+              </span>
+              <span className="muted history-meta">
+                {hit.uses}× · {hit.last.cwd ?? ''} · {new Date(hit.last.startedAt).toLocaleString()}
+              </span>
+            </li>
+          ))}
+          {result && hits.length === 0 && <li className="muted">Nothing matches.</li>}
+        </ul>
+        <footer className="palette-help muted">
+          Enter insert at the prompt · ↑↓ choose ·{' '}
+          <button disabled={!current} onClick={() => current && onExplain(current.command)}>
+            Explain
+          </button>{' '}
+          · Esc close
+        </footer>
+      </div>
+    </div>
+  )
+}

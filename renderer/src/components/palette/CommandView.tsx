@@ -1,0 +1,49 @@
+import type { RiskReason } from '../../../../contract'
+import { highlightShell } from '../../lib/highlight'
+
+interface Props {
+  command: string
+  /** Reasons whose spans are marked in the command. */
+  reasons?: RiskReason[]
+  /** The reason the user is looking at: its span is emphasised. */
+  focusedReason?: number | null
+}
+
+/** A command with syntax colours and the risky spans underlined. Display only. */
+export function CommandView({ command, reasons = [], focusedReason = null }: Props) {
+  const marks = reasons
+    .map((r, index) => ({ ...r, index }))
+    .filter((r) => r.span && r.risk !== 'safe' && r.span.end > r.span.start)
+  const markAt = (offset: number) =>
+    marks.find((m) => m.span!.start <= offset && offset < m.span!.end) ?? null
+  return (
+    <code className="command-view" aria-label={`Command: ${command}`}>
+      {highlightShell(command).flatMap((token) => {
+        // Split tokens at mark boundaries so a span can start or end inside a word.
+        const pieces: Array<{ text: string; start: number }> = []
+        let pieceStart = token.start
+        for (let i = token.start + 1; i <= token.start + token.text.length; i++) {
+          if (i === token.start + token.text.length || markAt(i) !== markAt(i - 1)) {
+            pieces.push({ text: command.slice(pieceStart, i), start: pieceStart })
+            pieceStart = i
+          }
+        }
+        return pieces.map((piece) => {
+          const mark = markAt(piece.start)
+          const className = [
+            `tok-${token.kind}`,
+            mark ? `risk-mark risk-${mark.risk}` : '',
+            mark && mark.index === focusedReason ? 'risk-mark-focused' : '',
+          ]
+            .filter(Boolean)
+            .join(' ')
+          return (
+            <span key={piece.start} className={className} title={mark?.message}>
+              {piece.text}
+            </span>
+          )
+        })
+      })}
+    </code>
+  )
+}
