@@ -219,6 +219,9 @@ class Walker {
       } else if (child.type === 'pipeline' || child.type === 'command' || child.type === 'list') {
         // `cat <<EOF | sh`: tree-sitter-bash hangs the rest of the pipeline off the here-doc.
         pipelineNodes.push(child)
+      } else if (REDIRECT_TYPES.has(child.type)) {
+        // `cat <<EOF > file`: the file redirect hangs off the here-doc node.
+        trailing.push(...this.redirect(child, cmd))
       } else if (WORD_TYPES.has(child.type)) {
         const arg = this.word(child)
         if (redirect.op === '<<<') {

@@ -178,8 +178,13 @@ function statement(
     if (w.length <= 3) return null
     w = w.slice(2)
   }
-  if (d.caseInsensitive && (w[0]?.value === '&' || w[0]?.value === '.') && w.length > 1)
-    w = w.slice(1)
+  if (d.caseInsensitive) {
+    // PowerShell: `& cmd` / `. script` invoke; a statement starting with `$x`, a literal or
+    // `(...)` is an expression, not a command (its sub-expressions were already scanned).
+    const invoked = (w[0]?.value === '&' || w[0]?.value === '.') && w.length > 1
+    if (invoked) w = w.slice(1)
+    else if (w[0] && /^[$'"(\[\d@-]/.test(w[0].raw)) return null
+  }
   if (!w.length && !redirects.length) return null
   return { words: w, redirects, span, stdin: { kind: 'none' }, connector }
 }

@@ -352,7 +352,7 @@ const gcloudLike =
       (w) =>
         DESTROY_OP.test(w) ||
         READ_OP.test(w) ||
-        /^(create|update|deploy|set|add|apply|run|start|restart|import|resize|scale|login|logout|reset|patch|replace|move|copy|cp|mv|upload|invoke|submit|config|configure|enable|attach|stop|open|assign|tag)/.test(
+        /^(create|update|deploy|set|add|apply|run|start|restart|import|resize|scale|login|logout|reset|patch|replace|move|copy|cp|mv|upload|invoke|submit|enable|attach|stop|open|assign|tag)/.test(
           w,
         ),
     )

@@ -15,6 +15,11 @@ function gitSubcommand(c: CommandView): { verb: string; rest: CommandView['args'
 }
 
 const git: Rule = (c) => {
+  // `git -c alias.x='!cmd' x` runs cmd through the shell.
+  for (let i = 0; i < c.args.length - 1; i++) {
+    const m = c.args[i]!.value === '-c' ? /^alias\.[^=]+=!(.*)$/s.exec(c.args[i + 1]!.value) : null
+    if (m) c.engine.runInnerScript(m[1]!, 'bash', [c.args[i + 1]!], c.ctx, 'git alias')
+  }
   const { verb, rest } = gitSubcommand(c)
   const opts = parseOptions(rest, {
     shortWithValue: 'mCcFoSbBuX',

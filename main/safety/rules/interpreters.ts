@@ -189,7 +189,20 @@ const evalRule: Rule = wrapper((c) => {
 
 const source: Rule = (c) => {
   const file = c.args[0]
-  if (file) processSubstitutionScript(c, file)
+  if (file && file.value !== '-' && file.value !== '/dev/stdin') {
+    processSubstitutionScript(c, file)
+    return
+  }
+  const dialect = c.ctx.dialect === 'powershell' ? 'bash' : c.ctx.dialect
+  stdinCode(c, (text, from) =>
+    c.engine.runInnerScript(
+      text,
+      dialect,
+      Array.isArray(from) ? from : [{ value: text, raw: '', span: from, quoted: true }],
+      c.ctx,
+      `${c.name} (stdin)`,
+    ),
+  )
 }
 
 const SHELL_OUT =

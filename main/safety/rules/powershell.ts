@@ -69,8 +69,16 @@ const removeItem: Rule = (c) => {
     const arg = [...p.argOf].find(([k]) => key.startsWith(k) && k.length >= 1)?.[1]
     if (arg) paths.push(arg)
   }
-  if (!paths.length && c.cmd.stdin.kind !== 'none')
-    paths.push({ value: DYN, raw: '(pipeline)', span: c.nameArg.span, quoted: false })
+  if (!paths.length && c.cmd.stdin.kind !== 'none') {
+    const all = c.cmd.stdin.kind !== 'literal'
+    c.emit(
+      'fs.rm.pipeline',
+      all ? 'high' : 'moderate',
+      `Deletes every item the pipeline gives it${recursive ? ', recursively' : ''}`,
+      c.nameArg,
+    )
+    return
+  }
   for (const t of paths) {
     if (/^(HKLM|HKCU|HKEY_|Registry::)/i.test(t.value)) {
       c.emit(

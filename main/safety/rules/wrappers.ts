@@ -34,6 +34,9 @@ const PASS_THROUGH: Record<string, OptionSpec> = {
   ltrace: { shortWithValue: 'oepsuaAn' },
   catchsegv: {},
   exec: { shortWithValue: 'a' },
+  npx: { shortWithValue: 'p', longWithValue: ['package', 'call'] },
+  bunx: { shortWithValue: 'p', longWithValue: ['package'] },
+  pnpx: {},
   then: {},
   do: {},
 }
@@ -105,14 +108,21 @@ export const wrapperRules: Record<string, Rule> = {
   chrt: wrapper((c) => runOrRecord(c, innerWords(c, {}).slice(1), 'chrt')),
   taskset: wrapper((c) => runOrRecord(c, innerWords(c, {}).slice(1), 'taskset')),
   flock: wrapper((c) => {
-    const opts = parseOptions(c.args, { shortWithValue: 'cwE', stopAtOperand: true })
+    // flock [options] FILE (-c SCRIPT | COMMAND [ARGS...])
+    const opts = parseOptions(c.args, { shortWithValue: 'wE', stopAtOperand: true })
+    const rest = opts.operands.slice(1)
+    const first = rest[0]
+    if (first && (first.value === '-c' || first.value === '--command') && rest[1]) {
+      c.engine.runInnerScript(rest[1].value, 'bash', [rest[1]], c.ctx, 'flock -c')
+      return
+    }
     const script = opts.values.get('c')
     if (script !== undefined) {
       const from = c.args.find((a) => a.value === script) ?? c.nameArg
       c.engine.runInnerScript(script, 'bash', [from], c.ctx, 'flock -c')
       return
     }
-    runOrRecord(c, opts.operands.slice(1), 'flock')
+    runOrRecord(c, rest, 'flock')
   }),
   busybox: wrapper((c) => runOrRecord(c, c.args, 'busybox')),
   chroot: wrapper((c) => {
