@@ -96,20 +96,19 @@ export function Palette({
   }, [api, shownCommand, shell, safetyLevel])
   const currentVerdict = verdict?.command === shownCommand ? verdict : null
 
-  // The run's result comes back from shell integration.
-  useEffect(() => {
-    if (run?.state !== 'running' || !target.ptyId) return
-    return api.on('terminal:command', (c) => {
-      if (c.ptyId === target.ptyId && c.command.trim() === run.command.trim()) {
-        setRun({
-          state: 'done',
-          command: run.command,
-          exitCode: c.exitCode,
-          durationMs: c.durationMs,
-        })
-      }
+  // The run's result comes back from shell integration; listen before writing so it cannot be missed.
+  const stopWatching = useRef<(() => void) | null>(null)
+  useEffect(() => () => stopWatching.current?.(), [])
+  const watchRun = (ptyId: string, command: string) => {
+    stopWatching.current?.()
+    const off = api.on('terminal:command', (c) => {
+      if (c.ptyId !== ptyId || c.command.trim() !== command.trim()) return
+      off()
+      stopWatching.current = null
+      setRun({ state: 'done', command, exitCode: c.exitCode, durationMs: c.durationMs })
     })
-  }, [api, run, target.ptyId])
+    stopWatching.current = off
+  }
 
   useEffect(() => {
     if (ai?.phase === 'done' && ai.result) {
@@ -176,13 +175,16 @@ export function Palette({
       return
     }
     try {
+      watchRun(target.ptyId, command)
+      setRun({ state: 'running', command })
       // Ctrl+U clears whatever was half-typed at the prompt first.
       await api.call('pty:write', { id: target.ptyId, data: `\x15${command}\r` })
-      setRun({ state: 'running', command })
       setConfirming(false)
       setEditing(false)
       decide(candidate?.kind === 'ai' && command !== ai?.command ? 'edited' : 'ran', command)
     } catch (err) {
+      stopWatching.current?.()
+      setRun(null)
       setNotice(errorMessage(err))
     }
   }
