@@ -2,16 +2,18 @@
  * An in-memory `Api` for component tests: handlers for the channels a screen calls, a record of
  * the calls, and `emit` to deliver events the way the bridge does. Not used by the app itself.
  */
-import type { Channel, EventName, Events, RequestArgs, RequestResult } from '../../../../contract'
+import {
+  requestSchemas,
+  type Channel,
+  type EventName,
+  type Events,
+  type RequestArgs,
+  type RequestResult,
+} from '../../../../contract'
 import type { AppInfo } from '../../../../contract/app'
 import { CmdaiError } from '../../../../contract/errors'
 import type { CatalogModel, LlmResults } from '../../../../contract/llm'
-import {
-  settingsPatchSchema,
-  settingsSchema,
-  type Settings,
-  type SettingsSnapshot,
-} from '../../../../contract/settings'
+import { settingsSchema, type Settings, type SettingsSnapshot } from '../../../../contract/settings'
 import type { Api } from '../../api/client'
 
 type Handler<C extends Channel> = (
@@ -32,6 +34,15 @@ export function createFakeApi(handlers: Handlers): FakeApi {
   const api: Api = {
     async call(channel, args) {
       calls.push({ channel, args })
+      // Arguments are validated with the contract's schemas and reported as the router does.
+      const parsed = requestSchemas[channel].safeParse(args ?? {})
+      if (!parsed.success) {
+        const issues = parsed.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`)
+          .join('; ')
+        throw new CmdaiError('invalid_input', `Invalid arguments for ${channel}: ${issues}`)
+      }
       const handler = handlers[channel] as Handler<typeof channel> | undefined
       if (!handler) throw new CmdaiError('unknown_channel', `No fake for ${channel}`)
       return handler(args)
@@ -82,7 +93,6 @@ export function fakeSettings(
   const handlers: Handlers = {
     'settings:get': () => snapshot(parse(raw)),
     'settings:update': (patch) => {
-      settingsPatchSchema.parse(patch)
       const merged: Record<string, unknown> = { ...raw }
       for (const [section, values] of Object.entries(patch)) {
         merged[section] = { ...((raw[section] as object | undefined) ?? {}), ...values }
