@@ -1,0 +1,136 @@
+import { useCallback, useEffect, useId, useState } from 'react'
+import type { LlmResults } from '../../../../contract/llm'
+import type { Settings } from '../../../../contract/settings'
+import { errorMessage, type Api } from '../../api/client'
+import { DownloadBar } from '../models/DownloadBar'
+import { formatBytes, formatGb, recommendedModel } from '../models/format'
+import { useDownloads } from '../models/use-downloads'
+import '../panels.css'
+
+type ModelList = LlmResults['models:list']
+
+/**
+ * Whether to show the first-run card: not dismissed yet, no model in the models folder, and no
+ * active model from elsewhere (CMDAI_MODEL pointing at a file, or a remote endpoint).
+ */
+export function shouldShowFirstRun(settings: Settings, modelsList: ModelList): boolean {
+  return !settings.onboarding.dismissed && modelsList.models.length === 0 && !modelsList.active
+}
+
+interface Props {
+  api: Api
+  /** Called once the card should go (after "Not now" was saved, or once a model is installed). */
+  onDismiss(): void
+  onOpenModels(): void
+}
+
+/** A small card over the terminal (not modal): proposes the right model and downloads it. */
+export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
+  const [list, setList] = useState<ModelList | null>(null)
+  const [memory, setMemory] = useState<number | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [installed, setInstalled] = useState<string | null>(null)
+  const titleId = useId()
+
+  useEffect(() => {
+    let live = true
+    Promise.all([api.call('models:list', {}), api.call('app:info', {})]).then(
+      ([models, info]) => {
+        if (!live) return
+        setList(models)
+        setMemory(info.totalMemoryGb)
+      },
+      (err: unknown) => live && setError(errorMessage(err)),
+    )
+    return () => {
+      live = false
+    }
+  }, [api])
+
+  const onFinished = useCallback((model: { name: string } | null) => {
+    setInstalled(model?.name ?? 'The model')
+  }, [])
+  const downloads = useDownloads(api, onFinished)
+
+  const model = list && memory !== null ? recommendedModel(list.catalog, memory) : null
+  const entry = model ? downloads.entries[model.uri] : undefined
+
+  const notNow = async () => {
+    setError(null)
+    try {
+      await api.call('settings:update', { onboarding: { dismissed: true } })
+      onDismiss()
+    } catch (err) {
+      setError(errorMessage(err))
+    }
+  }
+
+  return (
+    <aside className="cm-firstrun" aria-labelledby={titleId}>
+      <h2 id={titleId}>Your terminal is ready</h2>
+      {installed ? (
+        <p role="status">{installed} is installed. Press Ctrl/Cmd+K and say what you want to do.</p>
+      ) : (
+        <>
+          <p>
+            cmdai suggests commands with a model that runs on this machine. Until one is here, the
+            palette (Ctrl/Cmd+K) answers from your history.
+          </p>
+          {model && memory !== null && (
+            <p className="cm-firstrun-model">
+              Recommended for {formatGb(Math.round(memory))} of RAM: <strong>{model.name}</strong>{' '}
+              <span className="cm-muted">
+                ({formatBytes(model.sizeBytes)}, {model.licence})
+              </span>
+            </p>
+          )}
+          {model && entry && (
+            <DownloadBar
+              compact
+              entry={entry}
+              name={model.name}
+              expectedBytes={model.sizeBytes}
+              onPause={() => downloads.pause(model.uri)}
+              onResume={() => downloads.resume(model.uri)}
+              onCancel={() => downloads.cancel(model.uri)}
+            />
+          )}
+          {entry?.status === 'running' && (
+            <p className="cm-hint">Downloading in the background; keep using the terminal.</p>
+          )}
+        </>
+      )}
+      {error && (
+        <p className="cm-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="cm-row">
+        {installed ? (
+          <button type="button" className="cm-primary" onClick={() => void notNow()}>
+            Done
+          </button>
+        ) : (
+          <>
+            {model && !entry && (
+              <button
+                type="button"
+                className="cm-primary"
+                aria-label={`Download ${model.name}, ${formatBytes(model.sizeBytes)}`}
+                onClick={() => downloads.start(model.uri)}
+              >
+                Download {formatBytes(model.sizeBytes)}
+              </button>
+            )}
+            <button type="button" onClick={onOpenModels}>
+              Choose another model
+            </button>
+            <button type="button" onClick={() => void notNow()}>
+              Not now
+            </button>
+          </>
+        )}
+      </div>
+    </aside>
+  )
+}
