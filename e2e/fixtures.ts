@@ -103,7 +103,14 @@ async function disableGpu(page: Page): Promise<void> {
   await page.addInitScript(() => localStorage.setItem('cmdai:terminal.gpuAcceleration', 'off'))
 }
 
-export const test = base.extend<{ served: ServedApp; gpu: boolean; app: OpenedApp }>({
+export const test = base.extend<{
+  served: ServedApp
+  gpu: boolean
+  serveEnv: Record<string, string>
+  app: OpenedApp
+}>({
+  /** Extra environment for the app (e.g. CMDAI_MODEL pointing at a fixture model). */
+  serveEnv: [{}, { option: true }],
   // xterm's WebGL canvas has no text to read, so journeys use the DOM renderer; one test sets
   // `gpu: true` to check that WebGL is the default.
   gpu: false,
@@ -113,9 +120,9 @@ export const test = base.extend<{ served: ServedApp; gpu: boolean; app: OpenedAp
     await use(app)
     await stopServe(app)
   },
-  app: async ({ page, gpu }, use) => {
+  app: async ({ page, gpu, serveEnv }, use) => {
     if (!ELECTRON) {
-      const served = await startServe()
+      const served = await startServe(serveEnv)
       if (!gpu) await disableGpu(page)
       await page.goto(served.url)
       await use({ page, home: served.home, dataDir: served.dataDir })
@@ -131,10 +138,13 @@ export const test = base.extend<{ served: ServedApp; gpu: boolean; app: OpenedAp
     writeFileSync(join(home, '.bashrc'), 'PS1="\\u@cmdai:\\w\\$ "\n')
     const electronApp = await _electron.launch({
       args: ['out/main/index.js'],
-      env: { ...process.env, HOME: home, SHELL: '/bin/bash', CMDAI_DATA_DIR: dataDir } as Record<
-        string,
-        string
-      >,
+      env: {
+        ...process.env,
+        HOME: home,
+        SHELL: '/bin/bash',
+        CMDAI_DATA_DIR: dataDir,
+        ...serveEnv,
+      } as Record<string, string>,
     })
     const window = await electronApp.firstWindow()
     if (!gpu) {

@@ -100,6 +100,7 @@ function setup(generated = 'ls -la') {
       model: 'tiny.gguf',
       backend: 'local',
       timings: {
+        loadMs: 0,
         contextMs: 1,
         firstTokenMs: 50,
         commandMs: 80,

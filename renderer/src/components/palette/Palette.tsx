@@ -47,7 +47,8 @@ export function Palette({
   const [hits, setHits] = useState<HistorySearchHit[]>([])
   const [selected, setSelected] = useState(0)
   const [editing, setEditing] = useState(false)
-  const [editText, setEditText] = useState('')
+  /** The user's version of the command; null until they edit. It stays after editing ends. */
+  const [editText, setEditText] = useState<string | null>(null)
   const [verdict, setVerdict] = useState<Verdict | null>(null)
   const [confirming, setConfirming] = useState(false)
   const [copied, setCopied] = useState(false)
@@ -82,7 +83,7 @@ export function Palette({
     return list
   }, [aiCommand, hits])
   const candidate = candidates[Math.min(selected, candidates.length - 1)] ?? null
-  const shownCommand = editing ? editText : (candidate?.command ?? '')
+  const shownCommand = editText ?? candidate?.command ?? ''
 
   // The verdict always belongs to the text that would run now; re-checked on every keystroke.
   const checkSeq = useRef(0)
@@ -144,6 +145,7 @@ export function Palette({
     decided.current = false
     setSelected(0)
     setEditing(false)
+    setEditText(null)
     setConfirming(false)
     setRun(null)
     setNotice(null)
@@ -204,6 +206,11 @@ export function Palette({
     decide('cancelled')
     onClose()
   }
+
+  // When the editor goes away (done editing, or after a run), keep the keyboard in the dialog.
+  useEffect(() => {
+    if (!editing && document.activeElement === document.body) bodyRef.current?.focus()
+  }, [editing])
 
   const startEditing = () => {
     setEditText(shownCommand)
@@ -328,7 +335,7 @@ export function Palette({
               content={content}
               verdict={currentVerdict}
               editing={editing}
-              editText={editText}
+              editText={shownCommand}
               confirming={confirming}
               run={run}
               copied={copied}
@@ -354,7 +361,10 @@ export function Palette({
                   key={`${c.kind}:${c.command}`}
                   role="option"
                   aria-selected={index === Math.min(selected, candidates.length - 1)}
-                  onClick={() => setSelected(index)}
+                  onClick={() => {
+                    setSelected(index)
+                    setEditText(null)
+                  }}
                 >
                   <span className="candidate-kind">{c.kind === 'ai' ? 'AI' : 'history'}</span>
                   <code>{c.command}</code>
