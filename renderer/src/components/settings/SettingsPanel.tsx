@@ -21,7 +21,7 @@ interface Props {
   initialSection?: SettingsSection
 }
 
-/** What each safety level confirms and blocks. Keep in step with the safety policy's mapping. */
+/** What each safety level confirms and blocks: main/safety/policy.ts LEVEL_ACTIONS in words. */
 export const SAFETY_LEVEL_TEXT = {
   strict: 'Asks before anything that is not safe (moderate and high risk); blocks critical.',
   moderate: 'Runs safe and moderate commands; asks before high-risk ones; blocks critical.',
@@ -105,6 +105,7 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               label="Safety level"
               name="cm-safety-level"
               value={s.safety.level}
+              hint="The default for each risk. Policy rules (yours or your team's) can override it, and the suggestion card names the policy that applied."
               error={errors['safety.level']}
               options={(['strict', 'moderate', 'permissive'] as const).map((level) => ({
                 value: level,
