@@ -1,0 +1,99 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { CmdaiError } from '../../contract/errors'
+
+/** Who holds the history database. Written as JSON into the lock file. */
+export interface LockOwner {
+  pid: number
+  host: string
+  /** 'app' (Electron or browser mode) or 'cli'. */
+  owner: string
+  since: number
+}
+
+export interface HeldLock {
+  readonly path: string
+  release(): void
+}
+
+/**
+ * One process owns the database (PGlite is single-process; two writers would corrupt it). The lock
+ * is a file created with O_EXCL holding the owner's pid; a lock whose process is gone (crash,
+ * kill -9) is stale and is taken over.
+ */
+export function acquireLock(path: string, owner: string): HeldLock {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number
+    try {
+      fd = openSync(path, 'wx', 0o600)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const holder = readLock(path)
+      if (holder && isAlive(holder)) throw lockedError(holder)
+      // Stale (its process is gone) or unreadable (a writer died between create and write).
+      try {
+        unlinkSync(path)
+      } catch (unlinkErr) {
+        if ((unlinkErr as NodeJS.ErrnoException).code !== 'ENOENT') throw unlinkErr
+      }
+      continue
+    }
+    const me: LockOwner = { pid: process.pid, host: hostname(), owner, since: Date.now() }
+    writeSync(fd, JSON.stringify(me))
+    closeSync(fd)
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      process.off('exit', release)
+      const holder = readLock(path)
+      if (holder?.pid === process.pid) {
+        try {
+          unlinkSync(path)
+        } catch {
+          // Already gone: nothing to release.
+        }
+      }
+    }
+    process.on('exit', release)
+    return { path, release }
+  }
+  throw new CmdaiError('unavailable', `Could not take the history lock ${path}`)
+}
+
+export function readLock(path: string): LockOwner | null {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>
+    if (typeof parsed.pid !== 'number') return null
+    return {
+      pid: parsed.pid,
+      host: String(parsed.host ?? ''),
+      owner: String(parsed.owner ?? 'unknown'),
+      since: Number(parsed.since ?? 0),
+    }
+  } catch {
+    return null
+  }
+}
+
+function isAlive(holder: LockOwner): boolean {
+  // A lock from another machine (shared home directory) cannot be checked: respect it.
+  if (holder.host && holder.host !== hostname()) return true
+  if (holder.pid === process.pid) return true
+  try {
+    process.kill(holder.pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function lockedError(holder: LockOwner): CmdaiError {
+  const who = holder.owner === 'cli' ? 'another cmdai command' : 'the running cmdai app'
+  return new CmdaiError(
+    'unavailable',
+    `The history database is in use by ${who} (pid ${holder.pid} on ${holder.host}, since ` +
+      `${new Date(holder.since).toISOString()}). Only one process may open it at a time: ` +
+      `close the app (or use its history search, Ctrl+R) and try again.`,
+  )
+}

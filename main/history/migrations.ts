@@ -1,0 +1,163 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite'
+
+/**
+ * Forward-only schema migrations. Each runs once, in its own transaction, and is recorded in
+ * `schema_migrations`; a database created by an older build is brought forward on open. Never edit
+ * a migration that has shipped: add a new one.
+ */
+export interface Migration {
+  version: number
+  name: string
+  up: (tx: Transaction) => Promise<void>
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'base tables',
+    async up(tx) {
+      await tx.exec(`
+        CREATE TABLE sessions (
+          id text PRIMARY KEY,
+          kind text NOT NULL,             -- 'terminal' | 'import'
+          started_at bigint NOT NULL,     -- epoch ms
+          host text,
+          shell text,
+          pty_id text,
+          label text
+        );
+        CREATE TABLE command_texts (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          text text NOT NULL UNIQUE
+        );
+        CREATE TABLE commands (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          text_id bigint NOT NULL REFERENCES command_texts(id),
+          cwd text,
+          exit_code integer,
+          started_at bigint NOT NULL,     -- epoch ms
+          duration_ms integer,
+          shell text,
+          host text,
+          session_id text REFERENCES sessions(id) ON DELETE SET NULL,
+          pty_id text,
+          source text NOT NULL,           -- 'terminal' | 'bash' | 'zsh' | 'fish' | 'atuin'
+          import_key text UNIQUE
+        );
+        CREATE INDEX commands_text_started ON commands (text_id, started_at DESC);
+        CREATE INDEX commands_started ON commands (started_at);
+        CREATE TABLE ai_requests (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          created_at bigint NOT NULL,
+          request text NOT NULL,
+          context_summary text,
+          model text,
+          backend text,
+          timings jsonb,
+          proposed_command text,
+          risk text,
+          reasons jsonb,
+          decision text,                  -- ran | edited | copied | cancelled | blocked
+          final_command text,
+          decided_at bigint,
+          pty_id text,
+          session_id text REFERENCES sessions(id) ON DELETE SET NULL,
+          command_id bigint REFERENCES commands(id) ON DELETE SET NULL
+        );
+        CREATE INDEX ai_requests_command ON ai_requests (command_id);
+        CREATE INDEX ai_requests_created ON ai_requests (created_at);
+      `)
+    },
+  },
+  {
+    version: 2,
+    name: 'search: per-text aggregates, tsvector, trigram, filter indexes',
+    async up(tx) {
+      // Search runs over the distinct texts (history repeats itself a lot), ranked by aggregates
+      // kept here, and only joins the command rows when a filter needs them.
+      await tx.exec(`
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        ALTER TABLE command_texts
+          ADD COLUMN uses integer NOT NULL DEFAULT 0,
+          ADD COLUMN ok_uses integer NOT NULL DEFAULT 0,
+          ADD COLUMN fail_uses integer NOT NULL DEFAULT 0,
+          ADD COLUMN last_used_at bigint NOT NULL DEFAULT 0,
+          ADD COLUMN tsv tsvector GENERATED ALWAYS AS
+            (to_tsvector('simple', regexp_replace(lower(text), '[^[:alnum:]_]+', ' ', 'g'))) STORED;
+        UPDATE command_texts t SET
+          uses = a.uses, ok_uses = a.ok_uses, fail_uses = a.fail_uses, last_used_at = a.last_used_at
+        FROM (SELECT text_id, count(*)::int AS uses,
+                     count(*) FILTER (WHERE exit_code = 0)::int AS ok_uses,
+                     count(*) FILTER (WHERE exit_code <> 0)::int AS fail_uses,
+                     max(started_at) AS last_used_at
+              FROM commands GROUP BY text_id) a
+        WHERE a.text_id = t.id;
+        CREATE INDEX command_texts_tsv ON command_texts USING gin (tsv);
+        CREATE INDEX command_texts_trgm ON command_texts USING gin (text gin_trgm_ops);
+        ALTER TABLE commands ADD COLUMN ai_request_id bigint;
+        UPDATE commands c SET ai_request_id = a.id FROM ai_requests a WHERE a.command_id = c.id;
+        CREATE INDEX commands_cwd ON commands (cwd text_pattern_ops);
+        CREATE INDEX commands_session ON commands (session_id);
+      `)
+    },
+  },
+  {
+    version: 3,
+    name: 'embeddings (pgvector), derived data',
+    async up(tx) {
+      // Dimensions depend on the embedding model, so the column is untyped and the HNSW index is
+      // built per dimension count on a cast expression (see embeddings.ts).
+      await tx.exec(`
+        CREATE EXTENSION IF NOT EXISTS vector;
+        CREATE TABLE text_embeddings (
+          text_id bigint PRIMARY KEY REFERENCES command_texts(id) ON DELETE CASCADE,
+          model text NOT NULL,
+          dims integer NOT NULL,
+          embedding vector NOT NULL
+        );
+      `)
+    },
+  },
+]
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** Applies every migration newer than the database, each in its own transaction. */
+export async function migrate(
+  db: PGlite,
+  options: { target?: number } = {},
+): Promise<{ from: number; to: number }> {
+  await db.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at bigint NOT NULL
+    )`)
+  const from = await currentVersion(db)
+  if (from > LATEST_VERSION) {
+    throw new Error(
+      `The history database is at schema version ${from}, newer than this build knows (${LATEST_VERSION}). Update cmdai.`,
+    )
+  }
+  const target = options.target ?? LATEST_VERSION
+  let to = from
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= from || migration.version > target) continue
+    await db.transaction(async (tx) => {
+      await migration.up(tx)
+      await tx.query(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+        [migration.version, migration.name, Date.now()],
+      )
+    })
+    to = migration.version
+  }
+  return { from, to }
+}
+
+export async function currentVersion(db: PGlite): Promise<number> {
+  const res = await db.query<{ v: number | null }>(
+    'SELECT max(version) AS v FROM schema_migrations',
+  )
+  return res.rows[0]?.v ?? 0
+}
