@@ -3,11 +3,15 @@ import type { AppInfo } from '../../../contract'
 import type { Api } from '../api/client'
 import type { ConnectionState } from '../api/socket-bridge'
 import { usePrefersDark } from '../hooks/use-prefers-dark'
-import { useHistoryStatus, useLlmState, useSettingsSnapshot } from '../hooks/use-services-state'
+import { useHistoryStatus, useLlmState } from '../hooks/use-services-state'
+import { useSettings } from '../hooks/use-settings'
 import { matchesShortcut } from '../lib/shortcuts'
 import { ExplainPanel } from './explain/ExplainPanel'
 import { HistoryPanel } from './history/HistoryPanel'
+import { ModelManager, type RequestTiming } from './models/ModelManager'
+import { FirstRun, shouldShowFirstRun } from './onboarding/FirstRun'
 import { dialectOf, Palette } from './palette/Palette'
+import { SettingsPanel, type SettingsSection } from './settings/SettingsPanel'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
 import { TerminalPane, type PaneStatus } from './TerminalPane'
@@ -28,6 +32,8 @@ type Panel =
   | { kind: 'palette'; request?: string }
   | { kind: 'history' }
   | { kind: 'explain'; command: string }
+  | { kind: 'models' }
+  | { kind: 'settings'; section?: SettingsSection }
   | null
 
 const noSubscription = () => () => undefined
@@ -41,7 +47,7 @@ const newTab = (): Tab => ({
 
 export function App({ api, connection }: Props) {
   const prefersDark = usePrefersDark()
-  const settings = useSettingsSnapshot(api)?.settings ?? null
+  const settings = useSettings(api).snapshot?.settings ?? null
   const llm = useLlmState(api)
   const historyStatus = useHistoryStatus(api)
   const theme = settings?.appearance.theme ?? 'system'
@@ -50,6 +56,8 @@ export function App({ api, connection }: Props) {
   const [activeKey, setActiveKey] = useState(tabs[0]!.key)
   const [info, setInfo] = useState<AppInfo | null>(null)
   const [panel, setPanel] = useState<Panel>(null)
+  const [timings, setTimings] = useState<RequestTiming[]>([])
+  const [firstRun, setFirstRun] = useState(false)
   const selection = useRef('')
   const connState = useSyncExternalStore<ConnectionState>(
     connection?.subscribe ?? noSubscription,
@@ -59,6 +67,22 @@ export function App({ api, connection }: Props) {
   useEffect(() => {
     api.call('app:info', {}).then(setInfo, () => undefined)
   }, [api])
+
+  // First run: no model yet and the card not dismissed. Decided once, when settings are known.
+  const settingsKnown = settings !== null
+  useEffect(() => {
+    if (!settingsKnown || !settings) return
+    let live = true
+    api.call('models:list', {}).then(
+      (list) => live && setFirstRun(shouldShowFirstRun(settings, list)),
+      () => undefined,
+    )
+    return () => {
+      live = false
+    }
+    // Only the first settings snapshot matters here; later changes are the card's own doing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, settingsKnown])
 
   const addTab = useCallback(() => {
     const tab = newTab()
@@ -163,6 +187,8 @@ export function App({ api, connection }: Props) {
         onRestart={() => sendCommand(activeKey, 'restart')}
         onAsk={() => setPanel({ kind: 'palette' })}
         onHistory={() => setPanel({ kind: 'history' })}
+        onModels={() => setPanel({ kind: 'models' })}
+        onSettings={() => setPanel({ kind: 'settings' })}
         activeState={active?.status.state ?? 'starting'}
       />
       {connState === 'closed' && (
@@ -189,6 +215,13 @@ export function App({ api, connection }: Props) {
             }}
           />
         ))}
+        {firstRun && (
+          <FirstRun
+            api={api}
+            onDismiss={() => setFirstRun(false)}
+            onOpenModels={() => setPanel({ kind: 'models' })}
+          />
+        )}
       </main>
       {panel?.kind === 'palette' && (
         <Palette
@@ -203,6 +236,23 @@ export function App({ api, connection }: Props) {
           initialRequest={panel.request}
           modelNotice={modelNotice}
           onClose={closePanel}
+          onGenerated={(t) => setTimings((list) => [t, ...list].slice(0, 5))}
+        />
+      )}
+      {panel?.kind === 'models' && (
+        <ModelManager
+          api={api}
+          onClose={closePanel}
+          recentTimings={timings}
+          onOpenSettings={() => setPanel({ kind: 'settings', section: 'privacy' })}
+        />
+      )}
+      {panel?.kind === 'settings' && (
+        <SettingsPanel
+          api={api}
+          onClose={closePanel}
+          onOpenModels={() => setPanel({ kind: 'models' })}
+          initialSection={panel.section}
         />
       )}
       {panel?.kind === 'history' && (

@@ -18,6 +18,8 @@ interface Props {
   onRestart(): void
   onAsk?(): void
   onHistory?(): void
+  onModels?(): void
+  onSettings?(): void
 }
 
 export function TabBar(props: Props) {
@@ -65,6 +67,16 @@ export function TabBar(props: Props) {
         {props.onHistory && (
           <button onClick={props.onHistory} aria-label="Search history" title="History (Ctrl+R)">
             History
+          </button>
+        )}
+        {props.onModels && (
+          <button onClick={props.onModels} aria-label="Models">
+            Models
+          </button>
+        )}
+        {props.onSettings && (
+          <button onClick={props.onSettings} aria-label="Settings">
+            Settings
           </button>
         )}
         <button onClick={props.onRestart} aria-label="Restart shell">

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { HistoryStatus, LlmState, SettingsSnapshot } from '../../../contract'
+import type { HistoryStatus, LlmState } from '../../../contract'
 import type { Api } from '../api/client'
 
 /** The model engine's state: a snapshot on start, then `llm:state` events. */
@@ -50,22 +50,4 @@ export function useHistoryStatus(api: Api): HistoryStatus | null {
     }
   }, [api])
   return status
-}
-
-/** Settings with defaults, following `settings:changed`. */
-export function useSettingsSnapshot(api: Api): SettingsSnapshot | null {
-  const [snapshot, setSnapshot] = useState<SettingsSnapshot | null>(null)
-  useEffect(() => {
-    let live = true
-    const off = api.on('settings:changed', (s) => live && setSnapshot(s))
-    api.call('settings:get', {}).then(
-      (s) => live && setSnapshot((prev) => prev ?? s),
-      () => undefined,
-    )
-    return () => {
-      live = false
-      off()
-    }
-  }, [api])
-  return snapshot
 }
