@@ -189,6 +189,8 @@ class Walker {
         continue
       }
       if (WORD_TYPES.has(child.type)) cmd.words.push(this.word(child))
+      // Anything else inside a command (e.g. `sudo (cmd)`, which tree-sitter accepts) may run.
+      else if (child.type !== 'comment') this.statement(child, null)
     }
     // Push before walking redirects so the order of `out` follows the text.
     this.out.push(cmd)

@@ -182,7 +182,8 @@ export class Engine {
       return
     }
     this.runCommand(
-      { ...base, words, redirects: [] },
+      // Input redirections (here-docs, `<<<`) feed what the wrapper runs; outputs were rated already.
+      { ...base, words, redirects: base.redirects.filter((r) => r.op.startsWith('<')) },
       { ...ctx, ...extra, via: [...ctx.via, via], depth: ctx.depth + 1 },
     )
   }

@@ -183,7 +183,7 @@ function statement(
     // `(...)` is an expression, not a command (its sub-expressions were already scanned).
     const invoked = (w[0]?.value === '&' || w[0]?.value === '.') && w.length > 1
     if (invoked) w = w.slice(1)
-    else if (w[0] && /^[$'"(\[\d@-]/.test(w[0].raw)) return null
+    else if (w[0] && /^[$'"([\d@-]/.test(w[0].raw)) return null
   }
   if (!w.length && !redirects.length) return null
   return { words: w, redirects, span, stdin: { kind: 'none' }, connector }
@@ -239,7 +239,7 @@ function readWord(
         value += text[i++]
       }
       if (i >= end) st.parseError ??= `unterminated quote at offset ${start}`
-      i++
+      i = Math.min(i + 1, end)
       continue
     }
     if (c === '"') {
@@ -262,7 +262,7 @@ function readWord(
         } else value += text[i++]
       }
       if (i >= end) st.parseError ??= `unterminated quote at offset ${start}`
-      i++
+      i = Math.min(i + 1, end)
       continue
     }
     if (c === '$') {
