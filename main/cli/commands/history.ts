@@ -1,6 +1,251 @@
-import type { Command } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
+import { join } from 'node:path'
+import { SEARCH_MODES, type HistoryFilter, type SearchMode } from '../../../contract/history'
+import { resolveDataDir } from '../../config/paths'
+import { exportHistory } from '../../history/export'
+import { IMPORT_FORMATS, importHistory, type ImportFormat } from '../../history/import'
+import { redactForHistory } from '../../history/redact'
+import { HistoryStore } from '../../history/store'
 
-/** The history subcommands. Filled in by the history issue. */
+interface FilterOptions {
+  cwd?: string
+  exit?: HistoryFilter['exit']
+  since?: number
+  until?: number
+  session?: string
+  host?: string
+  shell?: string
+  origin?: 'ai' | 'typed'
+}
+
+/** `cmdai history search|stats|import|export|delete`. Respects CMDAI_DATA_DIR. */
 export function registerHistoryCommands(program: Command): void {
-  void program
+  const history = program
+    .command('history')
+    .description('Search, analyse, import, export and delete your command history')
+
+  withFilters(
+    history
+      .command('search')
+      .description('Search the history (best first: recent, frequent and successful commands)')
+      .argument('[query]', 'what to look for', '')
+      .option('-m, --mode <mode>', `${SEARCH_MODES.join('|')}`, parseMode, 'text' as SearchMode)
+      .option('-n, --limit <n>', 'how many results', parseCount, 20)
+      .option('--json', 'print JSON'),
+  ).action(
+    async (
+      query: string,
+      options: FilterOptions & { mode: SearchMode; limit: number; json?: boolean },
+    ) => {
+      await withStore(async (store) => {
+        const result = await store.search({
+          query,
+          mode: options.mode,
+          limit: options.limit,
+          filter: toFilter(options),
+        })
+        if (options.json) return print(JSON.stringify(result, null, 2))
+        if (!result.hits.length) return print('No matches.')
+        for (const hit of result.hits) {
+          const exit = hit.last.exitCode === null ? ' ' : hit.last.exitCode === 0 ? '✓' : '✗'
+          const when = new Date(hit.last.startedAt).toISOString().slice(0, 16).replace('T', ' ')
+          print(`${exit} ${when}  ${String(hit.uses).padStart(5)}×  ${hit.command}`)
+        }
+      })
+    },
+  )
+
+  withFilters(
+    history
+      .command('stats')
+      .description('Most used and failing commands, AI acceptance, risk')
+      .option('--json', 'print JSON'),
+  ).action(async (options: FilterOptions & { json?: boolean }) => {
+    await withStore(async (store) => {
+      const s = await store.stats(toFilter(options))
+      if (options.json) return print(JSON.stringify(s, null, 2))
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+      print(
+        `Commands: ${s.totalCommands} (${s.distinctCommands} distinct), failed ${s.failedCommands} (${pct(s.failureRate)})`,
+      )
+      print('\nMost used:')
+      for (const c of s.mostUsed)
+        print(
+          `  ${String(c.uses).padStart(6)}  ${pct(c.failureRate).padStart(6)} fail  ${c.command}`,
+        )
+      if (s.mostFailing.length) {
+        print('\nMost failing (3+ runs):')
+        for (const c of s.mostFailing)
+          print(`  ${pct(c.failureRate).padStart(6)} of ${c.uses}  ${c.command}`)
+      }
+      const d = s.ai.decisions
+      print(
+        `\nAI requests: ${s.ai.requests}; ran as proposed ${pct(s.ai.acceptanceRate)}, edited ${pct(s.ai.editedRate)}, ` +
+          `cancelled ${pct(s.ai.cancelledRate)} (ran ${d.ran}, edited ${d.edited}, copied ${d.copied}, cancelled ${d.cancelled}, blocked ${d.blocked})`,
+      )
+      print(
+        `Risk: ${Object.entries(s.risk)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      )
+    })
+  })
+
+  history
+    .command('import')
+    .description('Import a bash, zsh, fish history file or an Atuin database (history.db)')
+    .argument('<file>')
+    .option('-f, --format <format>', `${IMPORT_FORMATS.join('|')} (default: detected)`, parseFormat)
+    .action(async (file: string, options: { format?: ImportFormat }) => {
+      await withStore(async (store) => {
+        const r = await importHistory(store, file, { format: options.format })
+        print(
+          `Imported ${r.imported} of ${r.parsed} ${r.format} entries (${r.skipped} already present).`,
+        )
+      })
+    })
+
+  withFilters(
+    history
+      .command('export')
+      .description('Export as JSON lines or CSV to stdout (format: main/history/EXPORT.md)')
+      .option('-f, --format <format>', 'jsonl|csv', parseExportFormat, 'jsonl' as 'jsonl' | 'csv'),
+  ).action(async (options: FilterOptions & { format: 'jsonl' | 'csv' }) => {
+    await withStore(async (store) => {
+      await exportHistory(store, options.format, toFilter(options), (chunk) => writeOut(chunk))
+    })
+  })
+
+  withFilters(
+    history
+      .command('delete')
+      .description('Delete entries (by id, or every entry matching --before/--after and filters)')
+      .argument('[ids...]', 'ids to delete (from search --json or export)')
+      .option('--before <time>', 'entries started before this time', parseTime)
+      .option('--after <time>', 'entries started at or after this time', parseTime)
+      .option('--all', 'allow deleting with no id and no filter (everything)'),
+  ).action(
+    async (
+      ids: string[],
+      options: FilterOptions & { before?: number; after?: number; all?: boolean },
+    ) => {
+      const filter = toFilter({
+        ...options,
+        since: options.after ?? options.since,
+        until: options.before ?? options.until,
+      })
+      const idNumbers = ids.map((id) => parseCount(id))
+      if (!idNumbers.length && !filter && !options.all) {
+        throw new Error(
+          'Give ids, a time range (--before/--after) or filters; --all deletes everything',
+        )
+      }
+      await withStore(async (store) => {
+        const r = await store.delete({
+          ids: idNumbers.length ? idNumbers : undefined,
+          filter: filter ?? {},
+        })
+        print(`Deleted ${r.deletedCommands} commands and ${r.deletedAiRequests} AI requests.`)
+      })
+    },
+  )
+}
+
+function withFilters(command: Command): Command {
+  return command
+    .option('--cwd <dir>', 'only in this directory or below')
+    .option('--exit <ok|fail|N>', 'exit status', parseExit)
+    .option('--since <time>', 'from this time (ISO date or epoch ms)', parseTime)
+    .option('--until <time>', 'before this time', parseTime)
+    .option('--session <id>', 'only this session')
+    .option('--host <name>', 'only this host')
+    .option('--shell <name>', 'only this shell')
+    .option('--origin <ai|typed>', 'AI-suggested or typed commands', parseOrigin)
+}
+
+function toFilter(o: FilterOptions): HistoryFilter | undefined {
+  const filter: HistoryFilter = {
+    cwd: o.cwd,
+    exit: o.exit,
+    since: o.since,
+    until: o.until,
+    sessionId: o.session,
+    host: o.host,
+    shell: o.shell,
+    origin: o.origin,
+  }
+  for (const key of Object.keys(filter) as (keyof HistoryFilter)[]) {
+    if (filter[key] === undefined) delete filter[key]
+  }
+  return Object.keys(filter).length ? filter : undefined
+}
+
+async function withStore(fn: (store: HistoryStore) => Promise<void>): Promise<void> {
+  const store = await HistoryStore.open({
+    dir: join(resolveDataDir(), 'history'),
+    redact: redactForHistory,
+    owner: 'cli',
+  })
+  try {
+    await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+function print(line: string): void {
+  process.stdout.write(line + '\n')
+}
+
+function writeOut(chunk: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()))
+  })
+}
+
+function parseMode(value: string): SearchMode {
+  if ((SEARCH_MODES as readonly string[]).includes(value)) return value as SearchMode
+  throw new InvalidArgumentError(`Use one of ${SEARCH_MODES.join(', ')}`)
+}
+
+function parseFormat(value: string): ImportFormat {
+  if ((IMPORT_FORMATS as readonly string[]).includes(value)) return value as ImportFormat
+  throw new InvalidArgumentError(`Use one of ${IMPORT_FORMATS.join(', ')}`)
+}
+
+function parseExportFormat(value: string): 'jsonl' | 'csv' {
+  if (value === 'jsonl' || value === 'csv') return value
+  throw new InvalidArgumentError('Use jsonl or csv')
+}
+
+function parseExit(value: string): HistoryFilter['exit'] {
+  if (value === 'ok' || value === 'fail') return value
+  if (/^-?\d+$/.test(value)) return Number(value)
+  throw new InvalidArgumentError('Use ok, fail or an exit code')
+}
+
+function parseOrigin(value: string): 'ai' | 'typed' {
+  if (value === 'ai' || value === 'typed') return value
+  throw new InvalidArgumentError('Use ai or typed')
+}
+
+function parseCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`Not a positive integer: ${value}`)
+  return n
+}
+
+/** An ISO date/time, epoch ms, or a relative `7d`, `12h`, `30m` (ago). */
+export function parseTime(value: string, now = Date.now()): number {
+  const rel = /^(\d+)([smhdw])$/.exec(value)
+  if (rel) {
+    const unit = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[rel[2] as 's']
+    return now - Number(rel[1]) * unit
+  }
+  if (/^\d{10,}$/.test(value)) return Number(value)
+  const t = Date.parse(value)
+  if (Number.isNaN(t))
+    throw new InvalidArgumentError(`Not a time: ${value} (ISO date, epoch ms, or 7d/12h/30m)`)
+  return t
 }
