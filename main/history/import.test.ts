@@ -140,7 +140,8 @@ describe('importing into the store', () => {
       ['cargo test', 101, 'atuin'],
     ])
     const secret = await store.search({ query: 'AWS_SECRET', mode: 'substring', limit: 5 })
-    expect(secret.hits[0]?.command).toBe('export AWS_SECRET_ACCESS_KEY=[REDACTED]')
+    expect(secret.hits[0]?.command).toMatch(/^export AWS_SECRET_ACCESS_KEY=\[REDACTED/)
+    expect(secret.hits[0]?.command).not.toContain('abc123verysecret')
     expect((await store.stats()).totalCommands).toBe(6)
   })
 })
