@@ -77,17 +77,20 @@ export async function searchHistory(
     ? `(${shift(matcher.candidates)}) t`
     : `(SELECT t.id, t.text, t.uses, t.ok_uses, t.fail_uses, t.last_used_at, ${rank} AS match
         FROM command_texts t WHERE ${where}) t`
-  const ranked = filtered
-    ? `SELECT t.id, t.text, t.match, a.uses, a.ok_uses, a.fail_uses, a.last_used_at
-       FROM ${source}
-       JOIN LATERAL (
-         SELECT count(*)::int AS uses,
-                count(*) FILTER (WHERE c.exit_code = 0)::int AS ok_uses,
-                count(*) FILTER (WHERE c.exit_code <> 0)::int AS fail_uses,
-                max(c.started_at) AS last_used_at
-         FROM commands c WHERE c.text_id = t.id AND ${filter.sql}) a ON a.uses > 0`
-    : `SELECT t.id, t.text, t.match, t.uses, t.ok_uses, t.fail_uses, t.last_used_at FROM ${source}
-       WHERE t.uses > 0`
+  // With a filter, texts qualify when one of their runs matches it (an EXISTS probe that stops
+  // at the first such run); they are ranked by their overall frecency, and only the hits get
+  // their counts within the filter.
+  const ranked = `SELECT t.id, t.text, t.match, t.uses, t.ok_uses, t.fail_uses, t.last_used_at
+     FROM ${source} WHERE t.uses > 0${
+       filtered
+         ? ` AND EXISTS (SELECT 1 FROM commands c WHERE c.text_id = t.id AND ${filter.sql})`
+         : ''
+     }`
+  const counts = filtered
+    ? `JOIN LATERAL (SELECT count(*)::int AS uses,
+         count(*) FILTER (WHERE c.exit_code <> 0)::int AS fail_uses
+         FROM commands c WHERE c.text_id = h.id AND ${filter.sql}) n ON TRUE`
+    : 'JOIN LATERAL (SELECT h.uses, h.fail_uses) n ON TRUE'
   const sql = `
     WITH hits AS (
       SELECT r.*, r.match + ${frecency('r.uses', 'r.ok_uses', 'r.fail_uses', 'r.last_used_at', '$1')} AS score
@@ -95,8 +98,9 @@ export async function searchHistory(
       ORDER BY score DESC, r.id DESC
       LIMIT $2
     )
-    SELECT h.uses AS hit_uses, h.fail_uses AS hit_failures, h.score, ${COMMAND_COLUMNS}
+    SELECT n.uses AS hit_uses, n.fail_uses AS hit_failures, h.score, ${COMMAND_COLUMNS}
     FROM hits h
+    ${counts}
     CROSS JOIN LATERAL (
       SELECT * FROM commands c WHERE c.text_id = h.id AND ${filter.sql}
       ORDER BY c.started_at DESC LIMIT 1
