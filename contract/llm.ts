@@ -56,6 +56,9 @@ export interface Generation {
 }
 
 export interface GenerationTimings {
+  /** Waiting for the model to load or switch (0 when it was ready). */
+  loadMs: number
+  /** Gathering the context (git, files) and building the prompt. */
   contextMs: number
   /** From the start of the request until the first generated token. */
   firstTokenMs: number

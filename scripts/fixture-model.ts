@@ -22,7 +22,7 @@ export interface FixtureShape {
   heads: number
   kvHeads: number
   feedForward: number
-  /** Vocabulary is padded with unused tokens up to this size (0: the tokenizer's own size). */
+  /** Vocabulary size, from o200k's ranks (0: GPT-2's own 50,257 tokens plus 3 specials). */
   vocab: number
   contextLength: number
   ropeBase: number
@@ -160,7 +160,7 @@ export function makeFixtureModel(shapeName: FixtureShapeName, out: string): stri
     'llama.attention.layer_norm_rms_epsilon': { type: 'f32', value: 1e-6 },
     'llama.vocab_size': { type: 'u32', value: nVocab },
     'tokenizer.ggml.model': { type: 'str', value: 'gpt2' },
-    'tokenizer.ggml.pre': { type: 'str', value: 'gpt-2' },
+    'tokenizer.ggml.pre': { type: 'str', value: vocab.pre },
     'tokenizer.ggml.tokens': { type: 'str[]', value: vocab.tokens },
     'tokenizer.ggml.token_type': { type: 'i32[]', value: vocab.types },
     'tokenizer.ggml.merges': { type: 'str[]', value: vocab.merges },
@@ -180,9 +180,12 @@ export function fixtureCacheDir(): string {
   return resolve(import.meta.dirname, '..', '.cache', 'fixtures')
 }
 
+/** Bumped whenever the generator's output changes, so stale cached fixtures are not reused. */
+const FIXTURE_VERSION = 2
+
 /** Returns the cached fixture of `shape`, generating it on first use. */
 export function ensureFixtureModel(shapeName: FixtureShapeName): string {
-  const path = join(fixtureCacheDir(), `${shapeName}.gguf`)
+  const path = join(fixtureCacheDir(), `${shapeName}-v${FIXTURE_VERSION}.gguf`)
   if (!existsSync(path)) makeFixtureModel(shapeName, path)
   return path
 }

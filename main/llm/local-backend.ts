@@ -1,17 +1,23 @@
+import { statSync } from 'node:fs'
 import { basename } from 'node:path'
 import {
   getLlama,
-  LlamaChatSession,
+  LlamaGrammarEvaluationState,
   LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatWrapper,
   type Llama,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp'
 import { CmdaiError } from '../../contract'
 import type { BackendRequest, BackendResponse, LlmBackend } from './backend'
 import { checkGgufFile } from './gguf-check'
 import { Mutex } from './lock'
+import { JsonEndDetector } from './partial-json'
 import type { LlmSettings } from './settings'
 
 export type GpuSetting = LlmSettings['gpu']
@@ -59,11 +65,12 @@ export interface LocalBackendOptions {
  * the main process stays responsive. A worker would add a copy of the binding and a second
  * message layer for nothing.
  *
- * Warm path: the chat session keeps its sequence between requests. Each request resets the chat
- * history to the system prompt and prompts again; node-llama-cpp compares the new token sequence
- * with the tokens already in the KV cache and only evaluates from the first difference, so the
- * system prompt and the context block (which come first) are reused, and a request pays for the
- * user's words and the answer.
+ * Warm path: the sequence keeps its tokens between requests. A request renders the chat with the
+ * model's own chat template, keeps the longest prefix that is already in the KV cache, erases the
+ * rest and evaluates only the new tokens; the system prompt and the context block come first, so
+ * a request pays for the user's words and the answer. The sequence is driven directly (not through
+ * LlamaChatSession) because the chat session's per-token bookkeeping (segment and stop-trigger
+ * detection for features not used here) cost more than the decoding itself on this shape.
  */
 export class LocalBackend implements LlmBackend {
   readonly kind = 'local' as const
@@ -72,7 +79,8 @@ export class LocalBackend implements LlmBackend {
   private llama: Llama | null = null
   private model: LlamaModel | null = null
   private context: LlamaContext | null = null
-  private session: LlamaChatSession | null = null
+  private sequence: LlamaContextSequence | null = null
+  private chatWrapper: ChatWrapper | null = null
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
   private disposed = false
 
@@ -85,17 +93,17 @@ export class LocalBackend implements LlmBackend {
   }
 
   compute(): string | null {
-    if (!this.llama || !this.model) return null
+    if (!this.llama || !this.model || !this.sequence) return null
     return this.llama.gpu === false || this.model.gpuLayers === 0 ? 'cpu' : this.llama.gpu
   }
 
   ensureReady(signal?: AbortSignal): Promise<void> {
-    if (this.session) return Promise.resolve()
+    if (this.sequence) return Promise.resolve()
     return this.lock.run(() => this.load(signal))
   }
 
   private async load(signal?: AbortSignal): Promise<void> {
-    if (this.session) return
+    if (this.sequence) return
     if (this.disposed) throw new CmdaiError('unavailable', 'The model was unloaded')
     await checkGgufFile(this.options.modelPath)
     const llama = await sharedLlama(this.options.gpu)
@@ -121,9 +129,10 @@ export class LocalBackend implements LlmBackend {
       const context = await model.createContext({
         contextSize: Math.min(this.options.contextSize, model.trainContextSize),
         sequences: 1,
-        threads: this.options.threads,
+        threads: this.options.threads ?? defaultThreads(this.options.modelPath),
       })
-      this.session = new LlamaChatSession({ contextSequence: context.getSequence() })
+      this.chatWrapper = resolveChatWrapper(model)
+      this.sequence = context.getSequence()
       this.context = context
       this.model = model
       this.llama = llama
@@ -149,35 +158,86 @@ export class LocalBackend implements LlmBackend {
     return grammar
   }
 
+  /** Renders the chat (system, user, and the opening of the model's turn) with the model's template. */
+  private renderPrompt(system: string, user: string): Token[] {
+    const model = this.model!
+    const { contextText } = this.chatWrapper!.generateContextState({
+      chatHistory: [
+        { type: 'system', text: system },
+        { type: 'user', text: user },
+        { type: 'model', response: [] },
+      ],
+    })
+    return contextText.tokenize(model.tokenizer)
+  }
+
+  /** Keeps the longest cached prefix of `tokens` (leaving at least one to evaluate), drops the rest. */
+  private async reusePrefix(sequence: LlamaContextSequence, tokens: Token[]): Promise<number> {
+    const cached = sequence.contextTokens
+    let common = 0
+    while (common < cached.length && common < tokens.length && cached[common] === tokens[common])
+      common++
+    common = Math.min(common, tokens.length - 1)
+    if (common < sequence.nextTokenIndex) {
+      await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }])
+    }
+    return common
+  }
+
   async complete(request: BackendRequest): Promise<BackendResponse> {
     await this.ensureReady(request.signal)
     const grammar = await this.grammarFor(request.schema)
     return this.lock.run(async () => {
       request.signal.throwIfAborted()
-      const session = this.session
-      if (!session) throw new CmdaiError('unavailable', 'The model was unloaded')
-      session.setChatHistory([{ type: 'system', text: request.system }])
-      const meter = session.sequence.tokenMeter.getState()
-      const result = await session.promptWithMeta(request.user, {
-        grammar,
-        maxTokens: request.maxTokens,
+      const model = this.model
+      const sequence = this.sequence
+      if (!model || !sequence) throw new CmdaiError('unavailable', 'The model was unloaded')
+      const prompt = this.renderPrompt(request.system, request.user)
+      const reused = await this.reusePrefix(sequence, prompt)
+      const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar })
+      const output: Token[] = []
+      const end = new JsonEndDetector()
+      let emitted = ''
+      let stoppedByLimit = true
+      for await (const token of sequence.evaluate(prompt.slice(reused), {
         temperature: 0,
-        signal: request.signal,
-        stopOnAbortSignal: false,
-        onTextChunk: request.onText,
-      })
-      const used = session.sequence.tokenMeter.diff(meter)
-      if (result.stopReason === 'maxTokens') {
+        grammarEvaluationState,
+      })) {
+        request.signal.throwIfAborted()
+        if (model.isEogToken(token)) {
+          stoppedByLimit = false
+          break
+        }
+        output.push(token)
+        // Deltas only; hold back while a multi-byte character is still incomplete.
+        const text = model.detokenize(output)
+        if (!text.endsWith('\uFFFD') && text.length > emitted.length) {
+          const delta = text.slice(emitted.length)
+          emitted = text
+          request.onText?.(delta)
+          // The schema's value is complete: stop here rather than sample the grammar's
+          // trailing newlines (node-llama-cpp's JSON grammars end with a "\n\n\n\n" trigger).
+          if (end.push(delta)) {
+            stoppedByLimit = false
+            break
+          }
+        }
+        if (output.length >= request.maxTokens) break
+      }
+      request.signal.throwIfAborted()
+      if (stoppedByLimit) {
         throw new CmdaiError(
           'internal',
           `The model's answer hit the token limit (${request.maxTokens})`,
         )
       }
+      const text = model.detokenize(output)
+      if (text.length > emitted.length) request.onText?.(text.slice(emitted.length))
       return {
-        text: result.responseText,
-        promptTokens: session.sequence.contextTokens.length - used.usedOutputTokens,
-        outputTokens: used.usedOutputTokens,
-        evaluatedPromptTokens: used.usedInputTokens,
+        text: text.trim(),
+        promptTokens: prompt.length,
+        outputTokens: output.length,
+        evaluatedPromptTokens: prompt.length - reused,
       }
     })
   }
@@ -185,10 +245,17 @@ export class LocalBackend implements LlmBackend {
   async warm(system: string, userPrefix: string, signal?: AbortSignal): Promise<void> {
     await this.ensureReady(signal)
     await this.lock.run(async () => {
-      const session = this.session
-      if (!session) return
-      session.setChatHistory([{ type: 'system', text: system }])
-      await session.preloadPrompt(userPrefix, { signal })
+      const sequence = this.sequence
+      if (!sequence || signal?.aborted) return
+      // The rendered chat up to the user's prefix: shared by every later request's prompt.
+      const full = this.renderPrompt(system, userPrefix)
+      const probe = this.renderPrompt(system, `${userPrefix}\u0000`)
+      let shared = 0
+      while (shared < full.length && full[shared] === probe[shared]) shared++
+      const prefix = full.slice(0, Math.max(1, shared - 1))
+      const reused = await this.reusePrefix(sequence, [...prefix, prefix.at(-1)!])
+      if (reused < prefix.length)
+        await sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(reused))
     })
   }
 
@@ -200,7 +267,7 @@ export class LocalBackend implements LlmBackend {
   } {
     return {
       model: this.model,
-      contextTokens: [...(this.session?.sequence.contextTokens ?? [])],
+      contextTokens: [...(this.sequence?.contextTokens ?? [])],
       threads: this.options.threads,
     }
   }
@@ -208,13 +275,14 @@ export class LocalBackend implements LlmBackend {
   /** Forget the reused state (for cold measurements). */
   async clearCache(): Promise<void> {
     await this.lock.run(async () => {
-      await this.session?.sequence.clearHistory()
+      await this.sequence?.clearHistory()
     })
   }
 
   private async release(): Promise<void> {
-    this.session?.dispose({ disposeSequence: true })
-    this.session = null
+    this.sequence?.dispose()
+    this.sequence = null
+    this.chatWrapper = null
     await this.context?.dispose()
     this.context = null
     await this.model?.dispose()
@@ -224,6 +292,18 @@ export class LocalBackend implements LlmBackend {
   async dispose(): Promise<void> {
     this.disposed = true
     await this.lock.run(() => this.release())
+  }
+}
+
+/**
+ * llama.cpp's default (one thread per core) suits real models. A tiny model (test fixtures) does
+ * so little work per token that thread synchronisation dominates, badly so on a busy 2-core box.
+ */
+function defaultThreads(modelPath: string): number | undefined {
+  try {
+    return statSync(modelPath).size < 100 * 2 ** 20 ? 1 : undefined
+  } catch {
+    return undefined
   }
 }
 

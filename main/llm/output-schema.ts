@@ -4,6 +4,7 @@ import { CmdaiError, type Generation } from '../../contract'
 export interface OutputLimits {
   maxCommandChars: number
   maxExplanationChars: number
+  maxAssumptions: number
 }
 
 /**
@@ -17,8 +18,17 @@ export function generationJsonSchema(limits: OutputLimits) {
     properties: {
       command: { type: 'string', maxLength: limits.maxCommandChars },
       explanation: { type: 'string', maxLength: limits.maxExplanationChars },
-      assumptions: { type: 'array', items: { type: 'string', maxLength: 120 }, maxItems: 3 },
-      needsInput: { oneOf: [{ type: 'string', maxLength: 200 }, { type: 'null' }] },
+      assumptions: {
+        type: 'array',
+        items: { type: 'string', maxLength: Math.min(120, limits.maxExplanationChars) },
+        maxItems: limits.maxAssumptions,
+      },
+      needsInput: {
+        oneOf: [
+          { type: 'string', maxLength: Math.min(200, limits.maxExplanationChars) },
+          { type: 'null' },
+        ],
+      },
     },
   } as const
 }
@@ -36,7 +46,10 @@ export function explanationJsonSchema(limits: OutputLimits) {
  * punctuation. Generation is stopped there even if a backend ignores the length limits.
  */
 export function maxTokensFor(limits: OutputLimits): number {
-  return limits.maxCommandChars + limits.maxExplanationChars + 3 * 120 + 200 + 64
+  const short = Math.min(120, limits.maxExplanationChars)
+  return (
+    limits.maxCommandChars + limits.maxExplanationChars * 2 + limits.maxAssumptions * short + 64
+  )
 }
 
 const generationSchema = z.object({

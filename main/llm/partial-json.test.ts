@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { completedCommand } from './partial-json'
+import { completedCommand, JsonEndDetector } from './partial-json'
 
 describe('completedCommand', () => {
   it('is null until the command string closes', () => {
@@ -14,5 +14,14 @@ describe('completedCommand', () => {
       'printf "a\\tb\\n"',
     )
     expect(completedCommand('{"command":"caf\\u00e9"')).toBe('café')
+  })
+})
+
+describe('JsonEndDetector', () => {
+  it('finds the end of the outer object, ignoring braces inside strings', () => {
+    const d = new JsonEndDetector()
+    expect(d.push('{"command":"awk \'{print $1}\' | sed \\"s/}/x/\\"",')).toBe(false)
+    expect(d.push('"assumptions":["a]"],"needsInput":null')).toBe(false)
+    expect(d.push(' }\n\n')).toBe(true)
   })
 })

@@ -13,3 +13,37 @@ export function completedCommand(partial: string): string | null {
     return null
   }
 }
+
+/**
+ * Tells when a streamed JSON value is complete (its outermost object or array closed), so that
+ * generation can stop right there instead of waiting for the grammar's trailing stop sequence.
+ */
+export class JsonEndDetector {
+  private depth = 0
+  private started = false
+  private inString = false
+  private escaped = false
+  done = false
+
+  /** Feeds more text; returns true once the value is complete. */
+  push(text: string): boolean {
+    for (const ch of text) {
+      if (this.done) break
+      if (this.inString) {
+        if (this.escaped) this.escaped = false
+        else if (ch === '\\') this.escaped = true
+        else if (ch === '"') this.inString = false
+        continue
+      }
+      if (ch === '"') this.inString = true
+      else if (ch === '{' || ch === '[') {
+        this.depth++
+        this.started = true
+      } else if (ch === '}' || ch === ']') {
+        this.depth--
+        if (this.started && this.depth === 0) this.done = true
+      }
+    }
+    return this.done
+  }
+}

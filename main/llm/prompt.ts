@@ -17,19 +17,24 @@ export function buildSystemPrompt(shell: string, os: string): string {
   ].join(' ')
 }
 
-/** The context block: it goes first in the user message so that it too can be reused. */
+/**
+ * The context block goes first in the user message so that it too can be reused; inside it the
+ * parts that change least come first (cwd, files, history) and git status, which changes with
+ * every edit, comes last, so a change there costs only a few re-evaluated tokens.
+ */
 export function buildContextBlock(context: ShellContext): string {
   const lines = ['Context:']
   if (context.cwd) lines.push(`cwd: ${context.cwd}`)
-  if (context.gitBranch)
-    lines.push(`git: branch ${context.gitBranch}, ${context.gitStatus ?? 'status unknown'}`)
   if (context.files?.length) lines.push(`files: ${context.files.join(' ')}`)
-  if (context.recentCommands?.length) {
-    lines.push('recent commands:', ...context.recentCommands.slice(-5).map((c) => `  $ ${c}`))
-  }
   if (context.examples?.length) {
     lines.push('team examples:')
     for (const ex of context.examples) lines.push(`  "${ex.request}" -> ${ex.command}`)
+  }
+  if (context.recentCommands?.length) {
+    lines.push('recent commands:', ...context.recentCommands.slice(-5).map((c) => `  $ ${c}`))
+  }
+  if (context.gitBranch) {
+    lines.push(`git: branch ${context.gitBranch}, ${context.gitStatus ?? 'status unknown'}`)
   }
   return lines.join('\n')
 }

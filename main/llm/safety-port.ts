@@ -1,4 +1,7 @@
 import type { ShellDialect, Verdict } from '../../contract'
+import { analyzeCommand, explainCommand, initSafety, redactSecrets } from '../safety/index'
+import { PolicyFile, policyPath } from '../safety/policy-file'
+import { readSafetyLevel } from './settings'
 
 /**
  * What the llm engine needs from the safety engine (main/safety). Injected, so the engine never
@@ -11,39 +14,26 @@ export interface SafetyPort {
   explain?(command: string, shell: ShellDialect): unknown
 }
 
-interface SafetyModule {
-  initSafety?: () => Promise<void> | void
-  analyzeCommand: (
-    command: string,
-    options?: { shell?: ShellDialect },
-  ) => Verdict | Promise<Verdict>
-  redactSecrets?: (text: string) => { text: string; findings: unknown[] }
-  explainCommand?: (command: string, shell: ShellDialect) => unknown
-}
-
-let cached: Promise<SafetyPort> | null = null
-
-/** The real safety engine, loaded once. */
-export function loadSafetyPort(): Promise<SafetyPort> {
-  cached ??= (async () => {
-    // A variable specifier keeps this file compiling while main/safety/index.ts is being written.
-    const specifier = '../safety/index'
-    const mod = (await import(/* @vite-ignore */ specifier)) as SafetyModule
-    await mod.initSafety?.()
-    return {
-      analyze: (command, shell) => mod.analyzeCommand(command, { shell }),
-      redact: (text) => {
-        if (!mod.redactSecrets) return { text, count: 0 }
-        const result = mod.redactSecrets(text)
-        return { text: result.text, count: result.findings.length }
-      },
-      explain: mod.explainCommand
-        ? (command, shell) => mod.explainCommand!(command, shell)
-        : undefined,
-    }
-  })()
-  cached.catch(() => (cached = null))
-  return cached
+/**
+ * The real safety engine, with the same level (settings.json `safety.level`) and team policy
+ * (`<dataDir>`'s policy file) that the safety domain applies to commands typed by hand.
+ */
+export async function loadSafetyPort(dataDir?: string): Promise<SafetyPort> {
+  await initSafety()
+  const policy = dataDir ? new PolicyFile(policyPath(dataDir)) : null
+  return {
+    analyze: (command, shell) =>
+      analyzeCommand(command, {
+        shell,
+        level: dataDir ? readSafetyLevel(dataDir) : undefined,
+        policy: policy?.get() ?? undefined,
+      }),
+    redact: (text) => {
+      const result = redactSecrets(text)
+      return { text: result.text, count: result.findings.length }
+    },
+    explain: (command, shell) => explainCommand(command, shell),
+  }
 }
 
 export function toShellDialect(shell: string | undefined): ShellDialect {

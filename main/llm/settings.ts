@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { CmdaiError, privacySettingsSchema } from '../../contract'
+import { CmdaiError, privacySettingsSchema, safetySettingsSchema } from '../../contract'
 
 /** The `llm` section of `<dataDir>/settings.json`. Everything is optional; defaults are sane. */
 export const llmSettingsSchema = z
@@ -18,7 +18,9 @@ export const llmSettingsSchema = z
     /** Load the model in the background when the app starts. */
     preload: z.boolean().default(true),
     maxCommandChars: z.number().int().min(8).max(4000).default(400),
-    maxExplanationChars: z.number().int().min(8).max(4000).default(500),
+    maxExplanationChars: z.number().int().min(8).max(4000).default(300),
+    /** How many assumptions the model may list (0 turns the list off). */
+    maxAssumptions: z.number().int().min(0).max(5).default(3),
     openai: z
       .object({
         baseUrl: z.url(),
@@ -85,4 +87,14 @@ export function readPrivacySettings(dataDir: string): PrivacySettings {
   const parsed = privacySettingsSchema.safeParse(readSettingsFile(dataDir).privacy ?? {})
   // An invalid privacy section means the most private choice.
   return parsed.success ? parsed.data : privacySettingsSchema.parse({})
+}
+
+/** The safety level the user chose (settings domain), so generated commands get the same verdicts. */
+export function readSafetyLevel(dataDir: string): z.output<typeof safetySettingsSchema>['level'] {
+  try {
+    const parsed = safetySettingsSchema.safeParse(readSettingsFile(dataDir).safety ?? {})
+    return parsed.success ? parsed.data.level : 'strict'
+  } catch {
+    return 'strict'
+  }
 }
