@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LlmEvents, Verdict } from '../../contract'
 import { ensureFixtureModel } from '../../scripts/fixture-model'
@@ -76,7 +76,7 @@ describe('LlmEngine with the tiny fixture model', () => {
     expect(Array.isArray(result.assumptions)).toBe(true)
     expect(safety.analyzed).toContain(result.command)
     expect(result.verdict.command).toBe(result.command)
-    expect(result.model).toBe('tiny')
+    expect(result.model).toBe(basename(tiny, '.gguf'))
     expect(result.timings.totalMs).toBeGreaterThan(0)
     expect(result.timings.commandMs).toBeLessThanOrEqual(result.timings.totalMs)
     const tokens = events
@@ -172,7 +172,7 @@ describe('LlmEngine with the tiny fixture model', () => {
       context,
       model: 'other-tiny',
     })
-    expect(first.model).toBe('tiny')
+    expect(first.model).toBe(basename(tiny, '.gguf'))
     expect(second.model).toBe('other-tiny')
     expect(e.status().model).toMatchObject({ id: 'other-tiny', source: 'request' })
     await e.dispose()
