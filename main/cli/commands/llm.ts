@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { DownloadProgress, GenerateResult } from '../../../contract'
+import type { DownloadProgress, GenerateResult, ShellDialect } from '../../../contract'
 import { resolveDataDir } from '../../config/paths'
 import { MODEL_CATALOG } from '../../llm/catalog'
 import { pullModel } from '../../llm/downloader'
@@ -174,4 +174,25 @@ export function registerLlmCommands(program: Command): void {
       writeLlmSettings(dataDir, { model: id })
       console.log(`Active model: ${id}`)
     })
+}
+
+/**
+ * The model's plain-language explanation for `cmdai explain`, or null when no model is set up
+ * (the structural breakdown from the safety engine stands on its own then).
+ */
+export async function modelExplanation(
+  command: string,
+  shell: ShellDialect,
+): Promise<string | null> {
+  const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+  try {
+    if (!engine.resolveActive()) return null
+  } catch {
+    return null
+  }
+  try {
+    return (await engine.explain({ command, shell })).explanation
+  } finally {
+    await engine.dispose()
+  }
 }

@@ -16,6 +16,7 @@ import { formatBreakdown, formatVerdict } from '../../safety/format'
 import type { Policy } from '../../safety/policy'
 import { policyPath, readPolicyFile } from '../../safety/policy-file'
 import { existsSync } from 'node:fs'
+import { modelExplanation } from './llm'
 
 /** Exit statuses of `cmdai check`. Commander's own usage errors exit with 1. */
 export const CHECK_EXIT: Record<PolicyAction, number> = { allow: 0, confirm: 3, block: 4 }
@@ -165,14 +166,29 @@ Examples:
     .argument('<command...>', 'the command to explain (quote it)')
     .addOption(shellOption())
     .option('--json', 'print the breakdown as JSON')
-    .action(async (words: string[], opts: { shell: ShellDialect; json?: boolean }) => {
-      await runOrExit2(async () => {
-        await initSafety()
-        const breakdown = explainCommand(words.join(' '), opts.shell)
-        if (opts.json) console.log(JSON.stringify(breakdown, null, 2))
-        else console.log(formatBreakdown(breakdown, { color: useColor() }))
-      })
-    })
+    .option('--no-llm', "skip the model's plain-language explanation")
+    .action(
+      async (words: string[], opts: { shell: ShellDialect; json?: boolean; llm: boolean }) => {
+        await runOrExit2(async () => {
+          await initSafety()
+          const breakdown = explainCommand(words.join(' '), opts.shell)
+          // Added when a model is set up (llm engine); the breakdown stands on its own otherwise.
+          const model = opts.llm ? await modelExplanation(words.join(' '), opts.shell) : null
+          if (opts.json) {
+            console.log(
+              JSON.stringify(
+                model ? { ...breakdown, modelExplanation: model } : breakdown,
+                null,
+                2,
+              ),
+            )
+          } else {
+            console.log(formatBreakdown(breakdown, { color: useColor() }))
+            if (model) console.log(`\nIn plain words: ${model}`)
+          }
+        })
+      },
+    )
 
   program
     .command('redact')
