@@ -16,7 +16,9 @@ import type { LocalBackend } from '../main/llm/local-backend'
 import { ensureFixtureModel } from '../scripts/fixture-model'
 
 const shape = 'qwen2.5-0.5b'
-const threads = process.env.CMDAI_LLM_THREADS ? Number(process.env.CMDAI_LLM_THREADS) : undefined
+const threadsSetting = process.env.CMDAI_LLM_THREADS
+  ? Number(process.env.CMDAI_LLM_THREADS)
+  : undefined
 const commandChars = Number(process.env.CMDAI_BENCH_COMMAND_CHARS ?? 48)
 const ms = (n: number) => Math.round(n * 10) / 10
 const median = (xs: number[]) => {
@@ -34,7 +36,7 @@ const engine = new LlmEngine({
   env: { ...process.env, CMDAI_MODEL: modelPath },
   settings: {
     gpu: 'cpu',
-    threads,
+    threads: threadsSetting,
     contextSize: 4096,
     maxCommandChars: commandChars,
     maxExplanationChars: 120,
@@ -46,7 +48,7 @@ const engine = new LlmEngine({
 const loadStart = performance.now()
 const backend = (await engine.load()) as LocalBackend
 const loadMs = performance.now() - loadStart
-const { model } = backend.inspect()
+const { model, threads } = backend.inspect()
 if (!model) throw new Error('model not loaded')
 
 const requests = [
@@ -142,7 +144,7 @@ const pipelineOverhead =
 const peakRssMb = process.resourceUsage().maxRSS / 1024
 
 console.log(
-  `fixture ${shape} (Q8_0) ready in ${ms(fixtureMs)} ms; model load ${ms(loadMs)} ms; threads ${threads ?? 'auto'}`,
+  `fixture ${shape} (Q8_0) ready in ${ms(fixtureMs)} ms; model load ${ms(loadMs)} ms; threads ${threads}${threadsSetting ? '' : ' (default)'}`,
 )
 for (const [label, list] of [
   ['cold', cold],
@@ -171,7 +173,7 @@ console.log(
   JSON.stringify({
     bench: 'llm',
     shape,
-    threads: threads ?? 'auto',
+    threads,
     commandChars,
     loadMs: ms(loadMs),
     coldFirstTokenMs: ms(coldTtft),

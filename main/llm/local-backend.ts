@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { basename } from 'node:path'
 import {
   getLlama,
@@ -83,6 +84,7 @@ export class LocalBackend implements LlmBackend {
   private chatWrapper: ChatWrapper | null = null
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
   private disposed = false
+  private threads = 1
 
   constructor(private readonly options: LocalBackendOptions) {
     this.modelName = basename(options.modelPath).replace(/\.gguf$/i, '')
@@ -125,11 +127,12 @@ export class LocalBackend implements LlmBackend {
         throw loadError(this.options.modelPath, err2)
       }
     }
+    this.threads = this.options.threads ?? defaultThreads(this.options.modelPath)
     try {
       const context = await model.createContext({
         contextSize: Math.min(this.options.contextSize, model.trainContextSize),
         sequences: 1,
-        threads: this.options.threads ?? defaultThreads(this.options.modelPath),
+        threads: this.threads,
       })
       this.chatWrapper = resolveChatWrapper(model)
       this.sequence = context.getSequence()
@@ -263,12 +266,12 @@ export class LocalBackend implements LlmBackend {
   inspect(): {
     model: LlamaModel | null
     contextTokens: readonly number[]
-    threads: number | undefined
+    threads: number
   } {
     return {
       model: this.model,
       contextTokens: [...(this.sequence?.contextTokens ?? [])],
-      threads: this.options.threads,
+      threads: this.threads,
     }
   }
 
@@ -296,14 +299,17 @@ export class LocalBackend implements LlmBackend {
 }
 
 /**
- * llama.cpp's default (one thread per core) suits real models. A tiny model (test fixtures) does
- * so little work per token that thread synchronisation dominates, badly so on a busy 2-core box.
+ * One core is left to the UI and the terminal: llama.cpp's threads spin while they wait for each
+ * other, so using every core of a busy machine makes decoding collapse (measured on this 2-core
+ * box under load: 2 threads took over 120 s for a request that 1 thread answered in 5 s). A tiny
+ * model (test fixtures) does so little work per token that one thread is always fastest.
  */
-function defaultThreads(modelPath: string): number | undefined {
+function defaultThreads(modelPath: string): number {
+  const spare = Math.max(1, availableParallelism() - 1)
   try {
-    return statSync(modelPath).size < 100 * 2 ** 20 ? 1 : undefined
+    return statSync(modelPath).size < 100 * 2 ** 20 ? 1 : spare
   } catch {
-    return undefined
+    return spare
   }
 }
 

@@ -11,7 +11,7 @@ export const llmSettingsSchema = z
     model: z.string().min(1).optional(),
     /** 'auto' picks Metal, CUDA or Vulkan when present and falls back to the CPU. */
     gpu: z.enum(['auto', 'cpu', 'metal', 'cuda', 'vulkan']).default('auto'),
-    /** CPU threads for inference; default: llama.cpp's choice for this machine. */
+    /** CPU threads for inference; default: all cores but one (one for a tiny model). */
     threads: z.number().int().min(1).max(256).optional(),
     contextSize: z.number().int().min(512).max(131072).default(4096),
     timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
