@@ -22,7 +22,7 @@ export interface FixtureShape {
   heads: number
   kvHeads: number
   feedForward: number
-  /** Vocabulary size, from o200k's ranks (0: GPT-2's own 50,257 tokens plus 3 specials). */
+  /** Vocabulary size, from o200k's ranks (0: GPT-2's 50,256 ranks plus 3 specials). */
   vocab: number
   contextLength: number
   ropeBase: number

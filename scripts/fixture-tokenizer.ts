@@ -88,7 +88,7 @@ function deriveVocab(set: RankSet, count: number): { tokens: string[]; merges: s
 
 /**
  * A byte-level BPE vocabulary plus `<|endoftext|>` and ChatML's `<|im_start|>`/`<|im_end|>`
- * control tokens: GPT-2's (50,260 tokens) by default, or exactly `targetSize` tokens taken from
+ * control tokens: GPT-2's (50,259 tokens) by default, or exactly `targetSize` tokens taken from
  * o200k's ranks, so that the output layer costs what a real model's does.
  */
 export function buildFixtureVocab(targetSize?: number): FixtureVocab & { pre: string } {

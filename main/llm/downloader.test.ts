@@ -88,6 +88,20 @@ describe('pullModel against a loopback server', () => {
     expect(statSync(path).size).toBe(statSync(fixture).size)
   })
 
+  it('checks the disk space before downloading', async () => {
+    server = await serveFile(fixture)
+    const modelsDir = tempModelsDir()
+    await expect(
+      pullModel({
+        uri: `${server.url}/tiny.gguf`,
+        modelsDir,
+        downloadId: 'd5',
+        reserveBytes: 2 ** 60,
+      }),
+    ).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/disk space/) })
+    expect(server.log.filter((r) => r.range)).toHaveLength(0)
+  })
+
   it('rejects a corrupt (truncated) model and does not keep it', async () => {
     const modelsDir = tempModelsDir()
     const bad = join(dir, 'bad.gguf')
