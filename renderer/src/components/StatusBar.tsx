@@ -53,6 +53,7 @@ export function StatusBar({ info, status, connection, llm, history }: Props) {
 
 function describeLlm(llm: LlmState | null | undefined): string {
   if (!llm) return 'model: …'
+  if (!llm.model) return 'model: none'
   if (llm.state === 'ready') return `model: ${llm.model?.id ?? '?'} (${llm.compute ?? llm.backend})`
   if (llm.state === 'loading') return `model: loading ${llm.model?.id ?? ''}`
   if (llm.state === 'error') return 'model: error'

@@ -133,6 +133,7 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
               key={hit.command}
               role="option"
               aria-selected={index === selected}
+              onMouseDown={(e) => e.preventDefault()}
               onClick={() => setSelected(index)}
               onDoubleClick={() => onInsert(hit.command)}
             >

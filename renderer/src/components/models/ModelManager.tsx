@@ -8,6 +8,7 @@ import { BackendSection } from './BackendSection'
 import { DownloadBar } from './DownloadBar'
 import { formatBytes, formatGb, formatMs, ramFit, recommendedModel } from './format'
 import { ImportForm } from './ImportForm'
+import { PullForm } from './PullForm'
 import { useDownloads } from './use-downloads'
 
 export interface RequestTiming {
@@ -86,6 +87,11 @@ export function ModelManager({ api, onClose, recentTimings, onOpenSettings }: Pr
             />
           ))}
         </ul>
+      </section>
+
+      <section aria-labelledby="cm-pull-h">
+        <h3 id="cm-pull-h">Download from a URL</h3>
+        <PullForm downloads={downloads} catalogUris={list?.catalog.map((m) => m.uri) ?? []} />
       </section>
 
       <section aria-labelledby="cm-import-h">

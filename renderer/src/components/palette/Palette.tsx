@@ -361,6 +361,7 @@ export function Palette({
                   key={`${c.kind}:${c.command}`}
                   role="option"
                   aria-selected={index === Math.min(selected, candidates.length - 1)}
+                  onMouseDown={(e) => e.preventDefault()}
                   onClick={() => {
                     setSelected(index)
                     setEditText(null)
