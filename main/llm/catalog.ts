@@ -49,13 +49,16 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     sizeBytes: 4_680_000_000,
     ramGb: 8,
     licence: 'Apache-2.0',
-    defaultForRamGb: 16,
+    // Only the default with plenty of memory: on a CPU alone it decodes at a few tokens/s.
+    defaultForRamGb: 32,
     notes: 'Best quality; wants a GPU or a fast CPU.',
   },
 ]
 
 export function findCatalogModel(idOrFile: string): CatalogModel | undefined {
-  return MODEL_CATALOG.find((m) => m.id === idOrFile || m.fileName === idOrFile)
+  // node-llama-cpp names files pulled from hf: URIs "hf_<user>_<file>".
+  const file = idOrFile.replace(/^hf_[^_]+_/, '')
+  return MODEL_CATALOG.find((m) => m.id === idOrFile || m.fileName === file)
 }
 
 /** The recommended model for a machine with `ramBytes` of memory: the largest tier it reaches. */

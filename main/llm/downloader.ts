@@ -52,6 +52,8 @@ export async function pullModel(options: PullOptions): Promise<string> {
     const downloader = await createModelDownloader({
       modelUri: uri,
       dirPath: options.modelsDir,
+      // Catalog models keep their catalog file name (the downloader would prefix "hf_<user>_").
+      ...(catalog ? { fileName: catalog.fileName } : {}),
       skipExisting: true,
       deleteTempFileOnCancel: false,
       parallelDownloads: 1,
