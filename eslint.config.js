@@ -13,6 +13,8 @@ export default tseslint.config(
       'e2e/artifacts/**',
       'coverage/**',
       '.cache/**',
+      '**/*.tmp.ts',
+      '.scratch-*/**',
     ],
   },
   js.configs.recommended,

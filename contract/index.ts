@@ -37,7 +37,8 @@ export interface Results
   extends AppResults, TerminalResults, SafetyResults, LlmResults, HistoryResults, SettingsResults {}
 
 /** Every event stream, keyed by `domain:name`. */
-export interface Events extends AppEvents, TerminalEvents, SafetyEvents, LlmEvents, HistoryEvents, SettingsEvents {}
+export interface Events
+  extends AppEvents, TerminalEvents, SafetyEvents, LlmEvents, HistoryEvents, SettingsEvents {}
 
 export type Channel = keyof Schemas
 export type EventName = keyof Events
