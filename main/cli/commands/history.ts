@@ -4,8 +4,7 @@ import { SEARCH_MODES, type HistoryFilter, type SearchMode } from '../../../cont
 import { resolveDataDir } from '../../config/paths'
 import { exportHistory } from '../../history/export'
 import { IMPORT_FORMATS, importHistory, type ImportFormat } from '../../history/import'
-import { redactForHistory } from '../../history/redact'
-import { HistoryStore } from '../../history/store'
+import type { HistoryStore } from '../../history/store'
 
 interface FilterOptions {
   cwd?: string
@@ -181,6 +180,11 @@ function toFilter(o: FilterOptions): HistoryFilter | undefined {
 }
 
 async function withStore(fn: (store: HistoryStore) => Promise<void>): Promise<void> {
+  // PGlite and the safety engine load only for the history commands.
+  const [{ HistoryStore }, { redactForHistory }] = await Promise.all([
+    import('../../history/store'),
+    import('../../history/redact'),
+  ])
   const store = await HistoryStore.open({
     dir: join(resolveDataDir(), 'history'),
     redact: redactForHistory,

@@ -16,7 +16,6 @@ import { formatBreakdown, formatVerdict } from '../../safety/format'
 import type { Policy } from '../../safety/policy'
 import { policyPath, readPolicyFile } from '../../safety/policy-file'
 import { existsSync } from 'node:fs'
-import { modelExplanation } from './llm'
 
 /** Exit statuses of `cmdai check`. Commander's own usage errors exit with 1. */
 export const CHECK_EXIT: Record<PolicyAction, number> = { allow: 0, confirm: 3, block: 4 }
@@ -173,7 +172,10 @@ Examples:
           await initSafety()
           const breakdown = explainCommand(words.join(' '), opts.shell)
           // Added when a model is set up (llm engine); the breakdown stands on its own otherwise.
-          const model = opts.llm ? await modelExplanation(words.join(' '), opts.shell) : null
+          // The model engine loads only when asked for, so `cmdai check` stays quick to start.
+          const model = opts.llm
+            ? await (await import('./llm')).modelExplanation(words.join(' '), opts.shell)
+            : null
           if (opts.json) {
             console.log(
               JSON.stringify(

@@ -4,9 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { readPackageVersion, resolveAppRoot, resolveDataDir } from '../../config/paths'
-import { startBrowserServer } from '../../server/browser-server'
 import { rendererIndex } from '../../server/static-files'
-import { createServices } from '../../services'
 
 export function registerServe(program: Command): void {
   program
@@ -22,6 +20,11 @@ export function registerServe(program: Command): void {
       if (options.build || !existsSync(rendererIndex(staticDir))) buildRenderer()
       const dataDir = resolveDataDir()
       mkdirSync(dataDir, { recursive: true })
+      // Loaded here, not at the top: every other subcommand starts faster without the services.
+      const [{ createServices }, { startBrowserServer }] = await Promise.all([
+        import('../../services'),
+        import('../../server/browser-server'),
+      ])
       const services = createServices({ dataDir, host: 'browser', version: readPackageVersion() })
       const server = await startBrowserServer({ services, staticDir, port: options.port })
       console.log(`cmdai is running at ${server.url}`)
