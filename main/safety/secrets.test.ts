@@ -66,6 +66,7 @@ const cases: Array<[string, string, string]> = [
     'MY_SERVICE_TOKEN=f3a9c1e07b2d4f6a8c0e1b3d5f7a9c1e ./run.sh',
     'f3a9c1e07b2d4f6a8c0e1b3d5f7a9c1e',
   ],
+  ['secret-assignment', 'API_KEY=s3cr3tvalue ls', 's3cr3tvalue'],
 ]
 
 describe('redactSecrets', () => {
@@ -75,6 +76,15 @@ describe('redactSecrets', () => {
     expect(findings.some((f) => text.slice(f.start, f.end) === secret)).toBe(true)
     expect(findings.map((f) => f.kind)).toContain(kind)
     expect(out).toContain('[REDACTED:')
+  })
+
+  it('keeps the shell operator after a redacted assignment', () => {
+    expect(redactSecrets('MY_TOKEN=abcd1234efgh5678ijkl; true').text).toBe(
+      'MY_TOKEN=[REDACTED:secret-assignment]; true',
+    )
+    expect(redactSecrets('DB_PASSWORD=letmein42&& psql').text).toBe(
+      'DB_PASSWORD=[REDACTED:secret-assignment]&& psql',
+    )
   })
 
   it('redacts private key blocks', () => {

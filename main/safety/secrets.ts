@@ -86,15 +86,16 @@ const PATTERNS: SecretPattern[] = [
   { kind: 'sshpass', re: /\bsshpass\s+-p\s*(["']?)([^\s"']+)\1/g, group: 2 },
   {
     kind: 'secret-assignment',
-    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:PASSWORD|PASSWD|PASS|PWD))\s*[=:]\s*(["']?)([^\s"'$`]{4,})\2/gi,
+    // The value stops at shell operators too, so `PASSWORD=x; next` keeps its `;`.
+    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:PASSWORD|PASSWD|PASS|PWD))\s*[=:]\s*(["']?)([^\s"'$`;&|<>()]{4,})\2/gi,
     group: 3,
     accept: (v) => !/^(true|false|null|none|\*+|x+|<.*>|\{\{.*\}\})$/i.test(v),
   },
   {
     kind: 'secret-assignment',
-    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:TOKEN|SECRET|KEY|CREDENTIALS?|AUTH|APIKEY|API_KEY))\s*[=:]\s*(["']?)([^\s"'$`]{12,})\2/gi,
+    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:TOKEN|SECRET|KEY|CREDENTIALS?|AUTH|APIKEY|API_KEY))\s*[=:]\s*(["']?)([^\s"'$`;&|<>()]{8,})\2/gi,
     group: 3,
-    accept: (v) => entropy(v) >= 3 && /[0-9]/.test(v) && /[A-Za-z]/.test(v),
+    accept: (v) => entropy(v) >= 2.5 && /[0-9]/.test(v) && /[A-Za-z]/.test(v),
   },
 ]
 
