@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Token } from 'node-llama-cpp'
 import { LlmEngine } from '../main/llm/engine'
 import type { LocalBackend } from '../main/llm/local-backend'
@@ -104,8 +105,12 @@ await engine.preload(process.cwd())
 const preloadMs = performance.now() - preloadStart
 const afterPreload = await run(requests[2]!, 100)
 // Warm: the system prompt and context stay in the cache; only the request and answer are new.
+// The JS thread stays free while llama.cpp works on libuv's pool: measure its event-loop delay.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+loopDelay.enable()
 const warm: Sample[] = []
 for (let i = 3; i < requests.length; i++) warm.push(await run(requests[i]!, i))
+loopDelay.disable()
 
 // Raw node-llama-cpp evaluation of the same tokens, on a second context of the same model:
 // the prompt suffix in one batch, then each answer token as one decode step (no sampling,
@@ -167,6 +172,9 @@ for (const [label, list] of [
   }
 }
 console.log(
+  `event loop delay during warm requests: p99 ${ms(loopDelay.percentile(99) / 1e6)} ms, max ${ms(loopDelay.max / 1e6)} ms`,
+)
+console.log(
   `preload ${ms(preloadMs)} ms, then first request: ttft ${ms(afterPreload.firstTokenMs)} ms, ` +
     `command ${ms(afterPreload.commandMs)} ms, total ${ms(afterPreload.totalMs)} ms`,
 )
@@ -202,5 +210,7 @@ console.log(
     rawColdFirstTokenMs: ms(rawCold.firstTokenMs),
     pipelineOverheadPct: Math.round(pipelineOverhead * 1000) / 10,
     peakRssMb: ms(peakRssMb),
+    eventLoopDelayP99Ms: ms(loopDelay.percentile(99) / 1e6),
+    eventLoopDelayMaxMs: ms(loopDelay.max / 1e6),
   }),
 )
