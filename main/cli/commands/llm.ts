@@ -2,9 +2,13 @@ import type { Command } from 'commander'
 import type { DownloadProgress, GenerateResult, ShellDialect } from '../../../contract'
 import { resolveDataDir } from '../../config/paths'
 import { MODEL_CATALOG } from '../../llm/catalog'
-import { pullModel } from '../../llm/downloader'
-import { LlmEngine } from '../../llm/engine'
-import { writeLlmSettings } from '../../llm/settings'
+
+// node-llama-cpp and the engine load only in the subcommands that use them.
+const engineModule = () => import('../../llm/engine')
+const newEngine = async () => {
+  const { LlmEngine } = await engineModule()
+  return new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+}
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
 
@@ -40,7 +44,7 @@ export function registerLlmCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--cwd <dir>', 'working directory the command is for', process.cwd())
     .action(async (words: string[], opts: { model?: string; json?: boolean; cwd: string }) => {
-      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const engine = await newEngine()
       const controller = new AbortController()
       const onSigint = () => controller.abort()
       process.once('SIGINT', onSigint)
@@ -81,8 +85,8 @@ export function registerLlmCommands(program: Command): void {
     .command('list')
     .description('Models on disk, the active one and why, and the catalog')
     .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }) => {
-      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+    .action(async (opts: { json?: boolean }) => {
+      const engine = await newEngine()
       let active = null
       let problem: string | null = null
       try {
@@ -116,8 +120,8 @@ export function registerLlmCommands(program: Command): void {
     .description('Download a model: a catalog id, hf:<user>/<repo>/<file>.gguf or an https URL')
     .argument('<uri>')
     .action(async (uri: string) => {
-      const dir = resolveDataDir()
-      const engine = new LlmEngine({ dataDir: dir, env: process.env })
+      const engine = await newEngine()
+      const { pullModel } = await import('../../llm/downloader')
       const controller = new AbortController()
       const onSigint = () => controller.abort()
       process.once('SIGINT', onSigint)
@@ -147,7 +151,7 @@ export function registerLlmCommands(program: Command): void {
     .description('Check a local GGUF file and add it to the models folder')
     .argument('<file>')
     .action(async (file: string) => {
-      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const engine = await newEngine()
       const info = await engine.store.import(file)
       console.log(`Imported ${info.id} (${mb(info.sizeBytes)}) -> ${info.path}`)
     })
@@ -157,7 +161,7 @@ export function registerLlmCommands(program: Command): void {
     .description('Delete a model (and any partial download of it)')
     .argument('<id>')
     .action(async (id: string) => {
-      const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+      const engine = await newEngine()
       const removed = await engine.store.remove(id)
       console.log(removed ? `Removed ${id}` : `No model ${id}`)
       if (!removed) process.exitCode = 1
@@ -167,11 +171,11 @@ export function registerLlmCommands(program: Command): void {
     .command('use')
     .description('Make a model the active one (saved in settings.json)')
     .argument('<id>')
-    .action((id: string) => {
-      const dataDir = resolveDataDir()
-      const engine = new LlmEngine({ dataDir, env: process.env })
+    .action(async (id: string) => {
+      const engine = await newEngine()
       if (!engine.store.resolve(id)) throw new Error(`No model ${id} on disk`)
-      writeLlmSettings(dataDir, { model: id })
+      const { writeLlmSettings } = await import('../../llm/settings')
+      writeLlmSettings(resolveDataDir(), { model: id })
       console.log(`Active model: ${id}`)
     })
 }
@@ -184,7 +188,7 @@ export async function modelExplanation(
   command: string,
   shell: ShellDialect,
 ): Promise<string | null> {
-  const engine = new LlmEngine({ dataDir: resolveDataDir(), env: process.env })
+  const engine = await newEngine()
   try {
     if (!engine.resolveActive()) return null
   } catch {
