@@ -73,10 +73,11 @@ export function Palette({
     return () => clearTimeout(timer)
   }, [api, request])
 
-  const aiCommand = ai?.command ?? null
+  // A finished answer is a candidate even with an empty command: the card says so and E edits.
+  const aiCommand = ai?.command ?? (ai?.phase === 'done' ? '' : null)
   const candidates: Candidate[] = useMemo(() => {
     const list: Candidate[] = []
-    if (aiCommand) list.push({ kind: 'ai', command: aiCommand })
+    if (aiCommand !== null) list.push({ kind: 'ai', command: aiCommand })
     for (const hit of hits) {
       if (hit.command !== aiCommand) list.push({ kind: 'history', command: hit.command, hit })
     }

@@ -89,7 +89,15 @@ export function SuggestionCard(props: Props) {
         </label>
       ) : (
         <div className="card-command">
-          <CommandView command={command} reasons={verdict?.reasons} focusedReason={focusedReason} />
+          {command.trim() ? (
+            <CommandView
+              command={command}
+              reasons={verdict?.reasons}
+              focusedReason={focusedReason}
+            />
+          ) : (
+            <span className="muted">No command was proposed. Press E to write one.</span>
+          )}
         </div>
       )}
       {editing && command && (
