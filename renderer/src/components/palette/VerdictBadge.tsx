@@ -6,7 +6,7 @@ const LABELS: Record<Risk, string> = {
   high: 'High risk',
   critical: 'Critical',
 }
-const ICONS: Record<Risk, string> = { safe: '✓', moderate: '●', high: '▲', critical: '⛔' }
+const ICONS: Record<Risk, string> = { safe: '✓', moderate: '●', high: '▲', critical: '✖' }
 
 /** Colour and words (never colour alone) for a risk level. */
 export function VerdictBadge({ risk }: { risk: Risk }) {
