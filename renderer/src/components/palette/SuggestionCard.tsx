@@ -53,6 +53,7 @@ export function SuggestionCard(props: Props) {
       data-testid="suggestion-card"
       data-risk={verdict?.risk ?? 'pending'}
       data-action={verdict?.action ?? 'pending'}
+      data-streaming={content.streaming ? 'true' : 'false'}
     >
       <div className="card-head">
         <span className="card-source">
