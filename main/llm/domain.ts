@@ -73,6 +73,15 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     return active
   })
 
+  // A backend or model chosen in Settings takes effect at once, not at the next start.
+  const unsubscribe = deps.events.subscribe((event) => {
+    if (event !== 'settings:changed') return
+    const before = JSON.stringify(engine.config)
+    engine.reloadSettings()
+    const changed = JSON.stringify(engine.config) !== before
+    if (changed && engine.config.preload && deps.host !== 'cli') void engine.preload()
+  })
+
   // Load and warm the model after start-up without blocking anything (the CLI loads on demand).
   const preload =
     engine.config.preload && deps.host !== 'cli'
@@ -82,6 +91,7 @@ export function createLlmDomain(deps: DomainDeps): Domain {
   return {
     name: 'llm',
     async dispose() {
+      unsubscribe()
       if (preload) clearTimeout(preload)
       for (const controller of downloads.values()) controller.abort()
       await engine.dispose()

@@ -228,6 +228,8 @@ export class LlmEngine {
   preload(cwd: string = process.cwd()): Promise<void> {
     return (async () => {
       try {
+        // Nothing to load yet (first run, before a model is downloaded): stay idle, not failed.
+        if (this.settings.backend === 'local' && !this.resolveActive()) return
         const backend = await this.backendFor(undefined)
         if (!backend.warm) return
         const context = await this.context({ cwd })
