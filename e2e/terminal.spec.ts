@@ -49,3 +49,24 @@ test.describe('with default settings', () => {
     await shot(page, 'terminal-default-renderer')
   })
 })
+
+test('a shell that cannot start says why in its tab; the other tabs keep working', async ({
+  app: { page },
+}) => {
+  await expect.poll(() => terminalText(page)).toContain('@cmdai:')
+  await page.getByRole('button', { name: 'Settings' }).click()
+  const dialog = page.getByRole('dialog', { name: /settings/i })
+  const shell = dialog.getByRole('textbox', { name: 'Shell' })
+  await shell.fill('/nonexistent/shell')
+  await shell.press('Enter')
+  await expect(dialog.getByText('Saved')).toBeVisible()
+  await dialog.getByRole('button', { name: /close/i }).first().click()
+  await expect(dialog).toBeHidden()
+  await page.getByRole('button', { name: 'New tab' }).click()
+  await expect.poll(() => terminalText(page)).toContain('could not start a shell')
+  await expect(page.getByTestId('status-shell')).toContainText('Shell not found')
+  await shot(page, 'terminal-shell-failed')
+  await page.getByRole('tab').first().click()
+  await typeInTerminal(page, 'echo first-still-fine\n')
+  await expect.poll(() => terminalText(page)).toMatch(/^first-still-fine$/m)
+})

@@ -36,7 +36,7 @@ export function TabBar(props: Props) {
               data-state={tab.state}
               onClick={() => props.onSelect(tab.key)}
             >
-              {tab.state === 'exited' || tab.state === 'failed' ? '⏹ ' : ''}
+              {tab.state === 'exited' || tab.state === 'failed' ? '■ ' : ''}
               {tab.title}
             </button>
             <button
