@@ -100,7 +100,15 @@ export interface CatalogModel {
   /** Default for machines with at least this much RAM (GiB). */
   defaultForRamGb: number | null
   notes: string
+  /**
+   * 'embedding': turns texts into vectors for semantic history search; never a chat model.
+   * Absent means 'chat'.
+   */
+  kind?: ModelKind
 }
+
+/** What a model is for: proposing commands, or embeddings for semantic history search. */
+export type ModelKind = 'chat' | 'embedding'
 
 export interface ModelInfo {
   id: string
@@ -109,6 +117,8 @@ export interface ModelInfo {
   sizeBytes: number
   origin: 'catalog' | 'imported'
   active: boolean
+  /** Set to 'embedding' for the catalog's embedding models; absent means 'chat'. */
+  kind?: ModelKind
 }
 
 export interface DownloadProgress {

@@ -4,6 +4,7 @@ import { createHistoryDomain } from './history/domain'
 import { EventHub } from './ipc/event-hub'
 import { Router } from './ipc/router'
 import { createLlmDomain } from './llm/domain'
+import { createLocalEmbedder } from './llm/embedder'
 import { createSafetyDomain } from './safety/domain'
 import { createSettingsDomain } from './settings/domain'
 import { createTerminalDomain } from './terminal/domain'
@@ -34,13 +35,16 @@ export function createServices(options: ServicesOptions): Services {
     env: options.env ?? process.env,
     host: options.host,
   }
+  // Semantic history search: only the model file's metadata is read here; the embedding model
+  // loads when history first needs a vector (in the background, after the database opens).
+  const embedder = createLocalEmbedder(options.dataDir, deps.env)
   const domains: Domain[] = [
     createAppDomain(deps, options.version),
     createSettingsDomain(deps),
     createTerminalDomain(deps),
     createSafetyDomain(deps),
     createLlmDomain(deps),
-    createHistoryDomain(deps),
+    createHistoryDomain(deps, { embedder }),
   ]
   let disposed = false
   return {
@@ -61,6 +65,10 @@ export function createServices(options: ServicesOptions): Services {
           console.error(`[cmdai] disposing ${domain.name} failed:`, err)
         }
       }
+      // After history, which stops asking for embeddings when it closes.
+      await embedder?.dispose().catch((err: unknown) => {
+        console.error('[cmdai] unloading the embedding model failed:', err)
+      })
     },
   }
 }

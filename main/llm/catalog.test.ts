@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { defaultCatalogModel, findCatalogModel, MODEL_CATALOG } from './catalog'
+import {
+  CHAT_CATALOG,
+  defaultCatalogModel,
+  EMBEDDING_CATALOG,
+  findCatalogModel,
+  MODEL_CATALOG,
+} from './catalog'
 
 describe('model catalog', () => {
   it('has hf: URIs whose file names match, and a default per RAM tier', () => {
@@ -21,5 +27,16 @@ describe('model catalog', () => {
       'qwen2.5-coder-7b',
     )
     expect(findCatalogModel('something-else.gguf')).toBeUndefined()
+  })
+
+  it('keeps the embedding model out of chat-model choices', () => {
+    expect(EMBEDDING_CATALOG.map((m) => m.id)).toEqual(['nomic-embed-text-v1.5'])
+    expect(CHAT_CATALOG).toHaveLength(MODEL_CATALOG.length - 1)
+    expect(CHAT_CATALOG.some((m) => m.kind === 'embedding')).toBe(false)
+    expect(EMBEDDING_CATALOG[0]?.defaultForRamGb).toBeNull()
+    for (const gb of [1, 4, 8, 16, 64, 512]) {
+      expect(defaultCatalogModel(gb * 2 ** 30).kind ?? 'chat').toBe('chat')
+    }
+    expect(findCatalogModel('nomic-embed-text-v1.5.Q8_0.gguf')?.kind).toBe('embedding')
   })
 })

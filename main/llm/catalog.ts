@@ -53,7 +53,43 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     defaultForRamGb: 32,
     notes: 'Best quality; wants a GPU or a fast CPU.',
   },
+  {
+    // Not a chat model: it turns commands into vectors for semantic history search. Small (137M
+    // parameters, 768 dimensions), Apache-2.0, and supported by llama.cpp (nomic-bert).
+    id: 'nomic-embed-text-v1.5',
+    name: 'Nomic Embed Text v1.5 (Q8_0, for semantic history search)',
+    uri: 'hf:nomic-ai/nomic-embed-text-v1.5-GGUF/nomic-embed-text-v1.5.Q8_0.gguf',
+    fileName: 'nomic-embed-text-v1.5.Q8_0.gguf',
+    sizeBytes: 146_000_000,
+    ramGb: 0.5,
+    licence: 'Apache-2.0',
+    defaultForRamGb: null,
+    notes: 'Search your history by meaning ("undo my last commit"). Not used to suggest commands.',
+    kind: 'embedding',
+  },
 ]
+
+/** Whether a catalog entry proposes commands (the default) rather than computing embeddings. */
+export function isChatModel(model: CatalogModel): boolean {
+  return (model.kind ?? 'chat') === 'chat'
+}
+
+/** The catalog's chat models, in catalog order. */
+export const CHAT_CATALOG: readonly CatalogModel[] = MODEL_CATALOG.filter(isChatModel)
+
+/** The catalog's embedding models; the first one is the one semantic search uses by default. */
+export const EMBEDDING_CATALOG: readonly CatalogModel[] = MODEL_CATALOG.filter(
+  (m) => m.kind === 'embedding',
+)
+
+/**
+ * Text put in front of every input, for embedding models trained with task prefixes. Nomic Embed
+ * wants one; the same prefix is used for commands and queries because the history store embeds
+ * both through one call (`search_query` works for short, symmetric texts).
+ */
+export const EMBEDDING_PREFIX: Readonly<Record<string, string>> = {
+  'nomic-embed-text-v1.5': 'search_query: ',
+}
 
 export function findCatalogModel(idOrFile: string): CatalogModel | undefined {
   // node-llama-cpp names files pulled from hf: URIs "hf_<user>_<file>".
@@ -64,8 +100,8 @@ export function findCatalogModel(idOrFile: string): CatalogModel | undefined {
 /** The recommended model for a machine with `ramBytes` of memory: the largest tier it reaches. */
 export function defaultCatalogModel(ramBytes: number = totalmem()): CatalogModel {
   const ramGb = ramBytes / 2 ** 30
-  let best = MODEL_CATALOG[0]!
-  for (const model of MODEL_CATALOG) {
+  let best = CHAT_CATALOG[0]!
+  for (const model of CHAT_CATALOG) {
     if (model.defaultForRamGb !== null && ramGb >= model.defaultForRamGb) {
       if ((best.defaultForRamGb ?? 0) <= model.defaultForRamGb) best = model
     }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { copyFile, link, readdir, rm } from 'node:fs/promises'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { CmdaiError, type ActiveModel, type ModelInfo } from '../../contract'
-import { defaultCatalogModel, findCatalogModel, MODEL_CATALOG } from './catalog'
+import { CHAT_CATALOG, defaultCatalogModel, findCatalogModel } from './catalog'
 import { checkGgufFile } from './gguf-check'
 
 /** The models in `<dataDir>/models`: listing, import, removal and which one is active. */
@@ -36,7 +36,14 @@ export class ModelStore {
       sizeBytes: statSync(path).size,
       origin: entry ? 'catalog' : 'imported',
       active: activePath !== null && resolve(activePath) === resolve(path),
+      ...(entry?.kind ? { kind: entry.kind } : {}),
     }
+  }
+
+  /** Whether `ref` names a catalog embedding model (those never answer chat requests). */
+  isEmbeddingModel(ref: string): boolean {
+    const path = this.resolve(ref)
+    return findCatalogModel(path ? basename(path) : ref)?.kind === 'embedding'
   }
 
   /**
@@ -68,12 +75,20 @@ export class ModelStore {
             `Run \`cmdai models pull ${findCatalogModel(ref)?.id ?? '<uri>'}\` or import a GGUF file.`,
         )
       }
-      return { id: this.describe(path, null).id, path, source, reason }
+      const model = this.describe(path, null)
+      if (model.kind === 'embedding') {
+        throw new CmdaiError(
+          'invalid_input',
+          `${reason}, but ${model.name} is an embedding model (used for semantic history search), ` +
+            'not a model that proposes commands: choose a chat model.',
+        )
+      }
+      return { id: model.id, path, source, reason }
     }
     if (env.CMDAI_MODEL) return pick(env.CMDAI_MODEL, 'env', 'CMDAI_MODEL is set')
     if (settingModel) return pick(settingModel, 'setting', 'chosen in settings')
     const preferred = defaultCatalogModel()
-    const present = [preferred, ...MODEL_CATALOG].find((m) => this.resolve(m.id))
+    const present = [preferred, ...CHAT_CATALOG].find((m) => this.resolve(m.id))
     if (present) {
       const why =
         present.id === preferred.id
@@ -81,7 +96,7 @@ export class ModelStore {
           : 'the catalog model present on disk'
       return pick(present.id, 'default', why)
     }
-    const any = this.list()[0]
+    const any = this.list().find((m) => m.kind !== 'embedding')
     if (any) return pick(any.path, 'default', 'the only model on disk')
     return null
   }
