@@ -231,8 +231,9 @@ describe('Palette', () => {
       />,
     )
     await ask('list files')
-    expect((await screen.findByTestId('palette-status')).textContent).toContain(
-      'model is on its way',
+    // "Thinking…" first, then the notice once the request fails.
+    await waitFor(() =>
+      expect(screen.getByTestId('palette-status').textContent).toContain('model is on its way'),
     )
     fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' })
     expect(onClose).toHaveBeenCalled()
