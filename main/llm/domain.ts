@@ -65,6 +65,12 @@ export function createLlmDomain(deps: DomainDeps): Domain {
   })
   router.handle('models:setActive', async ({ id }) => {
     if (!engine.store.resolve(id)) throw new CmdaiError('not_found', `No model ${id} on disk`)
+    if (engine.store.isEmbeddingModel(id)) {
+      throw new CmdaiError(
+        'invalid_input',
+        `${id} is an embedding model for semantic history search; it cannot propose commands`,
+      )
+    }
     writeLlmSettings(deps.dataDir, { model: id })
     engine.reloadSettings()
     const active = engine.resolveActive()

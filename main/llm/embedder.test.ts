@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CmdaiError } from '../../contract'
 import { ensureFixtureModel } from '../../scripts/fixture-model'
 import { writeGguf } from '../../scripts/gguf-writer'
+import type { HistorySearchResult, HistoryStatus, LlmState } from '../../contract'
 import { HistoryStore } from '../history/store'
+import { createServices } from '../services'
 import { createLocalEmbedder, LlamaEmbedder, normalise, resolveEmbeddingModel } from './embedder'
 import { readGgufEmbeddingInfo } from './gguf-header'
 import { sharedLlama } from './local-backend'
@@ -311,6 +313,79 @@ describe('semantic history search with the local embedder', () => {
     } finally {
       await store.close()
       await embedder.dispose()
+    }
+  }, 120_000)
+})
+
+describe("the app's services", () => {
+  it('hand the catalog embedding model to history, and not to the chat engine', async () => {
+    const dataDir = dataDirWithCatalogEmbedder('services')
+    const services = createServices({ dataDir, host: 'browser', env: {}, version: '0.0.0-test' })
+    const ctx = { clientId: 'test' }
+    const call = async <T>(channel: string, args: object): Promise<T> => {
+      const result = await services.router.dispatch(channel, args, ctx)
+      if (!result.ok) throw new Error(`${channel}: ${result.error.message}`)
+      return result.value as T
+    }
+    const until = async <T>(fn: () => Promise<T>, done: (v: T) => boolean): Promise<T> => {
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const value = await fn()
+        if (done(value) || Date.now() > deadline) return value
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+    try {
+      const status = await until(
+        () => call<HistoryStatus>('history:status', {}),
+        (s) => s.state !== 'opening',
+      )
+      expect(status.state).toBe('ready')
+      const commands = [
+        'rsync -av src/ host:/srv/app',
+        'journalctl -u nginx --since today',
+        'du -sh *',
+      ]
+      const now = Date.now()
+      commands.forEach((command, i) =>
+        services.events.emit('terminal:command', {
+          ptyId: 'p1',
+          command,
+          cwd: '/home/me',
+          exitCode: 0,
+          shell: '/bin/bash',
+          startedAt: now + i,
+          finishedAt: now + i + 3,
+          durationMs: 3,
+        }),
+      )
+      // Recorded, then embedded in the background; search reports what is still pending.
+      const result = await until(
+        () =>
+          call<HistorySearchResult>('history:search', {
+            query: 'journalctl -u nginx --since today',
+            mode: 'semantic',
+            limit: 5,
+          }),
+        (r) => r.pendingEmbeddings === 0 && r.hits.length === commands.length,
+      )
+      expect(result.pendingEmbeddings).toBe(0)
+      expect(result.hits.map((h) => h.command).sort()).toEqual([...commands].sort())
+      expect(result.hits[0]?.command).toBe('journalctl -u nginx --since today')
+      // The embedding model on disk is not mistaken for a model that proposes commands.
+      const llm = await call<LlmState>('llm:status', {})
+      expect(llm.model).toBeNull()
+      const refused = await services.router.dispatch(
+        'models:setActive',
+        { id: 'nomic-embed-text-v1.5' },
+        ctx,
+      )
+      expect(refused).toEqual({
+        ok: false,
+        error: { code: 'invalid_input', message: expect.stringMatching(/embedding model/) },
+      })
+    } finally {
+      await services.dispose()
     }
   }, 120_000)
 })

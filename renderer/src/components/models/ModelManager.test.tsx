@@ -257,6 +257,31 @@ describe('ModelManager', () => {
     expect(remove).toHaveBeenCalledWith({ id: 'mine.gguf' })
   })
 
+  it('offers no "Use" for an embedding model: it serves semantic search, not commands', async () => {
+    const list = {
+      models: [
+        {
+          id: 'nomic-embed-text-v1.5',
+          name: 'Nomic Embed',
+          path: '/m/nomic.gguf',
+          sizeBytes: 146_000_000,
+          origin: 'catalog' as const,
+          active: false,
+          kind: 'embedding' as const,
+        },
+      ],
+      catalog: TEST_CATALOG,
+      active: null,
+    }
+    const { fake } = setup({ list })
+    render(<ModelManager api={fake.api} onClose={vi.fn()} />)
+    const installed = screen.getByRole('region', { name: 'Installed' })
+    const item = await within(installed).findByRole('listitem', { name: 'Nomic Embed' })
+    expect(within(item).getByText('semantic search')).toBeTruthy()
+    expect(within(item).queryByRole('button', { name: 'Use Nomic Embed' })).toBeNull()
+    expect(within(item).getByRole('button', { name: 'Delete Nomic Embed' })).toBeTruthy()
+  })
+
   it('follows llm:state and shows the compute layer and why the model is active', async () => {
     const { fake } = setup()
     render(<ModelManager api={fake.api} onClose={vi.fn()} />)

@@ -233,20 +233,24 @@ function Installed({ api, list, onChanged }: { api: Api; list: ModelList; onChan
                 <span className="cm-badge">
                   {model.origin === 'catalog' ? 'catalog' : 'imported'}
                 </span>
+                {model.kind === 'embedding' && <span className="cm-badge">semantic search</span>}
                 {model.active && <span className="cm-badge cm-badge-accent">Active</span>}
                 <span className="cm-num cm-item-size">{formatBytes(model.sizeBytes)}</span>
               </div>
               <div className="cm-row">
-                <button
-                  type="button"
-                  disabled={model.active || busy === model.id}
-                  aria-label={`Use ${model.name}`}
-                  onClick={() =>
-                    void act(model, () => api.call('models:setActive', { id: model.id }))
-                  }
-                >
-                  {model.active ? 'In use' : 'Use'}
-                </button>
+                {/* An embedding model serves history search (from the next start), never chat. */}
+                {model.kind !== 'embedding' && (
+                  <button
+                    type="button"
+                    disabled={model.active || busy === model.id}
+                    aria-label={`Use ${model.name}`}
+                    onClick={() =>
+                      void act(model, () => api.call('models:setActive', { id: model.id }))
+                    }
+                  >
+                    {model.active ? 'In use' : 'Use'}
+                  </button>
+                )}
                 {confirming === model.id ? (
                   <span
                     className="cm-confirm"

@@ -20,6 +20,10 @@ describe('format', () => {
     expect(recommendedModel(TEST_CATALOG, 7.9)?.id).toBe('tiny')
     expect(recommendedModel(TEST_CATALOG, 8)?.id).toBe('mid')
     expect(recommendedModel(TEST_CATALOG, 64)?.id).toBe('big')
+    // An embedding model (semantic history search) is never the recommended chat model.
+    const embedding = { ...TEST_CATALOG[0]!, id: 'embed', kind: 'embedding' as const }
+    expect(recommendedModel([embedding, ...TEST_CATALOG], 0.5)?.id).toBe('tiny')
+    expect(recommendedModel([embedding], 64)).toBeNull()
     expect(ramFit(TEST_CATALOG[2]!, 6)).toBe('needs 8 GB RAM')
     expect(ramFit(TEST_CATALOG[1]!, 6)).toBe('fits this machine')
   })

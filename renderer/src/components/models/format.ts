@@ -47,12 +47,14 @@ export function recommendedModel(
   catalog: readonly CatalogModel[],
   totalMemoryGb: number,
 ): CatalogModel | null {
+  // Embedding models (semantic history search) never propose commands.
+  const chat = catalog.filter((model) => model.kind !== 'embedding')
   let best: CatalogModel | null = null
-  for (const model of catalog) {
+  for (const model of chat) {
     if (model.defaultForRamGb === null || totalMemoryGb < model.defaultForRamGb) continue
     if (!best || (best.defaultForRamGb ?? 0) <= model.defaultForRamGb) best = model
   }
-  return best ?? catalog[0] ?? null
+  return best ?? chat[0] ?? null
 }
 
 /** Whether a model's RAM need fits this machine, as a short hint. */

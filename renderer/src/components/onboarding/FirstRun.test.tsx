@@ -53,6 +53,9 @@ describe('shouldShowFirstRun', () => {
 
   it('does not show when a model is installed or CMDAI_MODEL names one elsewhere', () => {
     expect(shouldShowFirstRun(defaults, list({ models: [model] }))).toBe(false)
+    // An embedding model for semantic search alone does not make a chat model.
+    const embedding: ModelInfo = { ...model, id: 'embed', active: false, kind: 'embedding' }
+    expect(shouldShowFirstRun(defaults, list({ models: [embedding] }))).toBe(true)
     const fromEnv = {
       id: 'x.gguf',
       path: '/opt/x.gguf',

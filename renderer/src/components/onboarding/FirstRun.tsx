@@ -10,11 +10,13 @@ import '../panels.css'
 type ModelList = LlmResults['models:list']
 
 /**
- * Whether to show the first-run card: not dismissed yet, no model in the models folder, and no
- * active model from elsewhere (CMDAI_MODEL pointing at a file, or a remote endpoint).
+ * Whether to show the first-run card: not dismissed yet, no chat model in the models folder (an
+ * embedding model for semantic search does not count), and no active model from elsewhere
+ * (CMDAI_MODEL pointing at a file, or a remote endpoint).
  */
 export function shouldShowFirstRun(settings: Settings, modelsList: ModelList): boolean {
-  return !settings.onboarding.dismissed && modelsList.models.length === 0 && !modelsList.active
+  const noChatModel = modelsList.models.every((m) => m.kind === 'embedding')
+  return !settings.onboarding.dismissed && noChatModel && !modelsList.active
 }
 
 interface Props {
