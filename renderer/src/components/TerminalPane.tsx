@@ -97,13 +97,7 @@ export function TerminalPane(props: Props) {
         .then((info) => {
           ptyRef.current = info
           view.write('\r\n')
-          report({
-            ptyId: info.id,
-            state: 'running',
-            shell: info.shell,
-            cwd: info.cwd,
-            gitBranch: info.gitBranch,
-          })
+          report(runningStatus(info))
           view.focus()
         })
         .catch((err: unknown) => view.write(`\x1b[31m${errorMessage(err)}\x1b[0m\r\n`))
@@ -157,13 +151,7 @@ export function TerminalPane(props: Props) {
         host.dataset.ptyId = info.id
         for (const data of early.get(info.id) ?? []) view.write(data)
         early.clear()
-        report({
-          ptyId: info.id,
-          state: 'running',
-          shell: info.shell,
-          cwd: info.cwd,
-          gitBranch: info.gitBranch,
-        })
+        report(runningStatus(info))
       })
       .catch((err: unknown) => {
         view.write(`\x1b[31mcmdai could not start a shell: ${errorMessage(err)}\x1b[0m\r\n`)
@@ -217,6 +205,16 @@ export function TerminalPane(props: Props) {
       <div className="terminal-host" ref={hostRef} />
     </div>
   )
+}
+
+function runningStatus(info: PtyInfo): PaneStatus {
+  return {
+    ptyId: info.id,
+    state: 'running',
+    shell: info.shell,
+    cwd: info.cwd,
+    gitBranch: info.gitBranch,
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { CommandBreakdown, ShellDialect, Verdict } from '../../../../contract'
 import { errorMessage, type Api } from '../../api/client'
 import { partialStringField } from '../../lib/partial-json'
+import { Overlay } from '../Overlay'
 import { CommandView } from '../palette/CommandView'
 import { VerdictBadge } from '../palette/VerdictBadge'
 
@@ -60,81 +61,77 @@ export function ExplainPanel({ api, command, shell, onClose }: Props) {
   }, [api, command, shell])
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        className="palette explain-panel"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="explain-title"
-        onKeyDown={(e) => e.key === 'Escape' && onClose()}
-        tabIndex={-1}
-        data-testid="explain-panel"
-      >
-        <div className="panel-head">
-          <h2 id="explain-title">What this command does</h2>
-          <button onClick={onClose} aria-label="Close" autoFocus>
-            Esc
-          </button>
-        </div>
-        <div className="card-command">
-          <CommandView command={command} reasons={verdict?.reasons} />
-        </div>
-        {verdict && (
-          <p>
-            <VerdictBadge risk={verdict.risk} />{' '}
-            {verdict.reasons
-              .filter((r) => r.risk !== 'safe')
-              .map((r) => r.message)
-              .join(' ')}
+    <Overlay
+      labelledBy="explain-title"
+      className="explain-panel"
+      testId="explain-panel"
+      onClose={onClose}
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
+      <div className="panel-head">
+        <h2 id="explain-title">What this command does</h2>
+        <button onClick={onClose} aria-label="Close" autoFocus>
+          Esc
+        </button>
+      </div>
+      <div className="card-command">
+        <CommandView command={command} reasons={verdict?.reasons} />
+      </div>
+      {verdict && (
+        <p>
+          <VerdictBadge risk={verdict.risk} />{' '}
+          {verdict.reasons
+            .filter((r) => r.risk !== 'safe')
+            .map((r) => r.message)
+            .join(' ')}
+        </p>
+      )}
+      {error && <p role="alert">{error}</p>}
+      {breakdown?.parseError && (
+        <p className="card-warning">Could not fully parse: {breakdown.parseError}</p>
+      )}
+      {breakdown && (
+        <table className="breakdown" aria-label="Structure of the command">
+          <thead>
+            <tr>
+              <th scope="col">Program</th>
+              <th scope="col">Flags</th>
+              <th scope="col">Targets</th>
+              <th scope="col">Through</th>
+            </tr>
+          </thead>
+          <tbody>
+            {breakdown.parts.map((part, i) => (
+              <tr key={`${part.span.start}-${i}`}>
+                <td>
+                  {part.connector && <span className="muted">{part.connector} </span>}
+                  <code>{part.program}</code>
+                  {part.subcommand && <code> {part.subcommand}</code>}
+                </td>
+                <td>
+                  <code>{part.flags.join(' ')}</code>
+                </td>
+                <td>
+                  <code>{[...part.targets, ...part.redirects].join(' ')}</code>
+                </td>
+                <td className="muted">{part.via.join(' → ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <section aria-live="polite" className="explain-model">
+        <h3>In plain words</h3>
+        {modelState === 'waiting' && <p className="muted">The model is reading the command…</p>}
+        {modelState === 'unavailable' && (
+          <p className="muted">
+            No model is available yet; the breakdown above comes from the parser.
           </p>
         )}
-        {error && <p role="alert">{error}</p>}
-        {breakdown?.parseError && (
-          <p className="card-warning">Could not fully parse: {breakdown.parseError}</p>
+        {(modelState === 'streaming' || modelState === 'done') && (
+          <p data-testid="explain-text">{explanation}</p>
         )}
-        {breakdown && (
-          <table className="breakdown" aria-label="Structure of the command">
-            <thead>
-              <tr>
-                <th scope="col">Program</th>
-                <th scope="col">Flags</th>
-                <th scope="col">Targets</th>
-                <th scope="col">Through</th>
-              </tr>
-            </thead>
-            <tbody>
-              {breakdown.parts.map((part, i) => (
-                <tr key={`${part.span.start}-${i}`}>
-                  <td>
-                    {part.connector && <span className="muted">{part.connector} </span>}
-                    <code>{part.program}</code>
-                    {part.subcommand && <code> {part.subcommand}</code>}
-                  </td>
-                  <td>
-                    <code>{part.flags.join(' ')}</code>
-                  </td>
-                  <td>
-                    <code>{[...part.targets, ...part.redirects].join(' ')}</code>
-                  </td>
-                  <td className="muted">{part.via.join(' → ')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <section aria-live="polite" className="explain-model">
-          <h3>In plain words</h3>
-          {modelState === 'waiting' && <p className="muted">The model is reading the command…</p>}
-          {modelState === 'unavailable' && (
-            <p className="muted">
-              No model is available yet; the breakdown above comes from the parser.
-            </p>
-          )}
-          {(modelState === 'streaming' || modelState === 'done') && (
-            <p data-testid="explain-text">{explanation}</p>
-          )}
-        </section>
-      </div>
-    </div>
+      </section>
+    </Overlay>
   )
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react'
 import type { HistorySearchHit, HistorySearchResult, SearchMode } from '../../../../contract'
 import { errorMessage, type Api } from '../../api/client'
+import { Overlay } from '../Overlay'
 
 interface Props {
   api: Api
@@ -71,95 +72,92 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
   }
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        className="palette history-panel"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="history-title"
-        onKeyDown={onKeyDown}
-        data-testid="history-panel"
-      >
-        <h2 id="history-title" className="sr-only">
-          Search history
-        </h2>
-        <div className="palette-input">
-          <span aria-hidden="true" className="palette-prompt">
-            ⌕
-          </span>
-          <input
-            autoFocus
-            aria-label="Search your command history"
-            placeholder="Search history"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            spellCheck={false}
-          />
-        </div>
-        <div className="history-filters" role="group" aria-label="Search options">
-          {MODES.map(({ mode: m, label }) => (
-            <button key={m} aria-pressed={mode === m} onClick={() => setMode(m)}>
-              {label}
-            </button>
-          ))}
-          <label>
-            <input
-              type="checkbox"
-              checked={hereOnly}
-              onChange={(e) => setHereOnly(e.target.checked)}
-            />{' '}
-            In this directory
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={failedOnly}
-              onChange={(e) => setFailedOnly(e.target.checked)}
-            />{' '}
-            Failed only
-          </label>
-          <span className="muted">
-            {result ? `${hits.length} in ${result.tookMs.toFixed(1)} ms` : ''}
-          </span>
-        </div>
-        {error && (
-          <p className="palette-notice" role="alert">
-            {error}
-          </p>
-        )}
-        <ul className="history-results" role="listbox" aria-label="Matching commands">
-          {hits.map((hit, index) => (
-            <li
-              key={hit.command}
-              role="option"
-              aria-selected={index === selected}
-              onMouseDown={(e) => e.preventDefault()}
-              onClick={() => setSelected(index)}
-              onDoubleClick={() => onInsert(hit.command)}
-            >
-              <code className="history-command">{hit.command}</code>
-              <span className={`history-exit ${hit.last.exitCode === 0 ? 'ok' : 'fail'}`}>
-                {hit.last.exitCode === null
-                  ? ''
-                  : hit.last.exitCode === 0
-                    ? '✓'
-                    : `✗ ${hit.last.exitCode}`}
-              </span>
-              <span className="muted history-meta">
-                {hit.uses}× · {hit.last.cwd ?? ''} · {new Date(hit.last.startedAt).toLocaleString()}
-              </span>
-            </li>
-          ))}
-          {result && hits.length === 0 && <li className="muted">Nothing matches.</li>}
-        </ul>
-        <footer className="palette-help muted">
-          Enter insert at the prompt · ↑↓ choose ·{' '}
-          <button disabled={!current} onClick={() => current && onExplain(current.command)}>
-            Explain
-          </button>{' '}
-          · Esc close
-        </footer>
+    <Overlay
+      labelledBy="history-title"
+      className="history-panel"
+      testId="history-panel"
+      onClose={onClose}
+      onKeyDown={onKeyDown}
+    >
+      <h2 id="history-title" className="sr-only">
+        Search history
+      </h2>
+      <div className="palette-input">
+        <span aria-hidden="true" className="palette-prompt">
+          ⌕
+        </span>
+        <input
+          autoFocus
+          aria-label="Search your command history"
+          placeholder="Search history"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          spellCheck={false}
+        />
       </div>
-    </div>
+      <div className="history-filters" role="group" aria-label="Search options">
+        {MODES.map(({ mode: m, label }) => (
+          <button key={m} aria-pressed={mode === m} onClick={() => setMode(m)}>
+            {label}
+          </button>
+        ))}
+        <label>
+          <input
+            type="checkbox"
+            checked={hereOnly}
+            onChange={(e) => setHereOnly(e.target.checked)}
+          />{' '}
+          In this directory
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={failedOnly}
+            onChange={(e) => setFailedOnly(e.target.checked)}
+          />{' '}
+          Failed only
+        </label>
+        <span className="muted">
+          {result ? `${hits.length} in ${result.tookMs.toFixed(1)} ms` : ''}
+        </span>
+      </div>
+      {error && (
+        <p className="palette-notice" role="alert">
+          {error}
+        </p>
+      )}
+      <ul className="history-results" role="listbox" aria-label="Matching commands">
+        {hits.map((hit, index) => (
+          <li
+            key={hit.command}
+            role="option"
+            aria-selected={index === selected}
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => setSelected(index)}
+            onDoubleClick={() => onInsert(hit.command)}
+          >
+            <code className="history-command">{hit.command}</code>
+            <span className={`history-exit ${hit.last.exitCode === 0 ? 'ok' : 'fail'}`}>
+              {hit.last.exitCode === null
+                ? ''
+                : hit.last.exitCode === 0
+                  ? '✓'
+                  : `✗ ${hit.last.exitCode}`}
+            </span>
+            <span className="muted history-meta">
+              {hit.uses}× · {hit.last.cwd ?? ''} · {new Date(hit.last.startedAt).toLocaleString()}
+            </span>
+          </li>
+        ))}
+        {result && hits.length === 0 && <li className="muted">Nothing matches.</li>}
+      </ul>
+      <footer className="palette-help muted">
+        Enter insert at the prompt · ↑↓ choose ·{' '}
+        <button disabled={!current} onClick={() => current && onExplain(current.command)}>
+          Explain
+        </button>{' '}
+        · Esc close
+      </footer>
+    </Overlay>
   )
 }

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { HistorySearchHit, SafetyLevel, ShellDialect, Verdict } from '../../../../contract'
 import { errorMessage, type Api } from '../../api/client'
+import { Overlay } from '../Overlay'
 import { SuggestionCard, type CardContent, type RunState } from './SuggestionCard'
 import { useSuggestion } from './use-suggestion'
 
@@ -285,101 +286,92 @@ export function Palette({
     : null
 
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && close()}>
-      <div
-        className="palette"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="palette-title"
-        onKeyDown={onKeyDown}
-        data-testid="palette"
-      >
-        <h2 id="palette-title" className="sr-only">
-          Ask for a command
-        </h2>
-        <div className="palette-input">
-          <span aria-hidden="true" className="palette-prompt">
-            ›
-          </span>
-          <input
-            ref={inputRef}
-            autoFocus
-            aria-label="Describe the command you want"
-            placeholder="Describe what you want to do, e.g. find PDFs over 10MB in Downloads"
-            value={request}
-            onChange={(e) => setRequest(e.target.value)}
-            spellCheck={false}
-          />
-          <span className="palette-where muted" title={target.cwd}>
-            {target.cwd ? `in ${target.cwd}` : ''}
-          </span>
-        </div>
-        <div className="palette-body" ref={bodyRef} tabIndex={-1} aria-live="polite">
-          {ai && (ai.phase === 'thinking' || (ai.phase === 'error' && !candidate)) && (
-            <div className="palette-status" data-testid="palette-status">
-              {ai.phase === 'thinking'
-                ? `Thinking… ${ai.streamedChars ? `(${ai.streamedChars} characters)` : ''}`
-                : ai.errorCode === 'unavailable' && modelNotice
-                  ? modelNotice
-                  : ai.error}
-            </div>
-          )}
-          {ai?.phase === 'error' && candidate && (
-            <div className="palette-status muted">
-              {ai.errorCode === 'unavailable' && modelNotice ? modelNotice : ai.error} Showing
-              matches from your history.
-            </div>
-          )}
-          {!ai && modelNotice && <div className="palette-status muted">{modelNotice}</div>}
-          {content && (
-            <SuggestionCard
-              content={content}
-              verdict={currentVerdict}
-              editing={editing}
-              editText={shownCommand}
-              confirming={confirming}
-              run={run}
-              copied={copied}
-              onEditText={(text) => {
-                setEditText(text)
-                setConfirming(false)
-              }}
-              onRun={() => void runNow()}
-              onEdit={() => (editing ? setEditing(false) : startEditing())}
-              onCopy={() => void copy()}
-              onCancel={close}
-            />
-          )}
-          {notice && (
-            <p className="palette-notice" role="alert">
-              {notice}
-            </p>
-          )}
-          {candidates.length > 1 && (
-            <ul className="candidates" role="listbox" aria-label="Other candidates">
-              {candidates.map((c, index) => (
-                <li
-                  key={`${c.kind}:${c.command}`}
-                  role="option"
-                  aria-selected={index === Math.min(selected, candidates.length - 1)}
-                  onMouseDown={(e) => e.preventDefault()}
-                  onClick={() => {
-                    setSelected(index)
-                    setEditText(null)
-                  }}
-                >
-                  <span className="candidate-kind">{c.kind === 'ai' ? 'AI' : 'history'}</span>
-                  <code>{c.command}</code>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-        <footer className="palette-help muted">
-          Enter ask / run · ↑↓ choose · E edit · C copy · Esc close
-        </footer>
+    <Overlay labelledBy="palette-title" testId="palette" onClose={close} onKeyDown={onKeyDown}>
+      <h2 id="palette-title" className="sr-only">
+        Ask for a command
+      </h2>
+      <div className="palette-input">
+        <span aria-hidden="true" className="palette-prompt">
+          ›
+        </span>
+        <input
+          ref={inputRef}
+          autoFocus
+          aria-label="Describe the command you want"
+          placeholder="Describe what you want to do, e.g. find PDFs over 10MB in Downloads"
+          value={request}
+          onChange={(e) => setRequest(e.target.value)}
+          spellCheck={false}
+        />
+        <span className="palette-where muted" title={target.cwd}>
+          {target.cwd ? `in ${target.cwd}` : ''}
+        </span>
       </div>
-    </div>
+      <div className="palette-body" ref={bodyRef} tabIndex={-1} aria-live="polite">
+        {ai && (ai.phase === 'thinking' || (ai.phase === 'error' && !candidate)) && (
+          <div className="palette-status" data-testid="palette-status">
+            {ai.phase === 'thinking'
+              ? `Thinking… ${ai.streamedChars ? `(${ai.streamedChars} characters)` : ''}`
+              : ai.errorCode === 'unavailable' && modelNotice
+                ? modelNotice
+                : ai.error}
+          </div>
+        )}
+        {ai?.phase === 'error' && candidate && (
+          <div className="palette-status muted">
+            {ai.errorCode === 'unavailable' && modelNotice ? modelNotice : ai.error} Showing matches
+            from your history.
+          </div>
+        )}
+        {!ai && modelNotice && <div className="palette-status muted">{modelNotice}</div>}
+        {content && (
+          <SuggestionCard
+            content={content}
+            verdict={currentVerdict}
+            editing={editing}
+            editText={shownCommand}
+            confirming={confirming}
+            run={run}
+            copied={copied}
+            onEditText={(text) => {
+              setEditText(text)
+              setConfirming(false)
+            }}
+            onRun={() => void runNow()}
+            onEdit={() => (editing ? setEditing(false) : startEditing())}
+            onCopy={() => void copy()}
+            onCancel={close}
+          />
+        )}
+        {notice && (
+          <p className="palette-notice" role="alert">
+            {notice}
+          </p>
+        )}
+        {candidates.length > 1 && (
+          <ul className="candidates" role="listbox" aria-label="Other candidates">
+            {candidates.map((c, index) => (
+              <li
+                key={`${c.kind}:${c.command}`}
+                role="option"
+                aria-selected={index === Math.min(selected, candidates.length - 1)}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => {
+                  setSelected(index)
+                  setEditText(null)
+                }}
+              >
+                <span className="candidate-kind">{c.kind === 'ai' ? 'AI' : 'history'}</span>
+                <code>{c.command}</code>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <footer className="palette-help muted">
+        Enter ask / run · ↑↓ choose · E edit · C copy · Esc close
+      </footer>
+    </Overlay>
   )
 }
 
