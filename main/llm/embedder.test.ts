@@ -10,6 +10,7 @@ import {
 import { statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LlamaEmbeddingContext } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CmdaiError } from '../../contract'
 import { ensureFixtureModel } from '../../scripts/fixture-model'
@@ -142,34 +143,52 @@ describe('LlamaEmbedder on a real GGUF file', () => {
     expect(norm(empty!)).toBeCloseTo(1, 5)
   })
 
-  it('serialises concurrent calls: one load, answers in call order, same vectors', async () => {
+  it('serialises concurrent calls: one load, one evaluation at a time, same vectors', async () => {
     const fresh = new LlamaEmbedder({ modelPath: tiny, gpu: 'cpu', threads: 1 })
     const llama = await sharedLlama('cpu')
     const loads = vi.spyOn(llama, 'loadModel')
+    let running = 0
+    let most = 0
+    const original = LlamaEmbeddingContext.prototype.getEmbeddingFor
+    const evaluations = vi
+      .spyOn(LlamaEmbeddingContext.prototype, 'getEmbeddingFor')
+      .mockImplementation(async function (this: LlamaEmbeddingContext, input) {
+        most = Math.max(most, ++running)
+        try {
+          return await original.call(this, input)
+        } finally {
+          running--
+        }
+      })
     try {
-      const finished: number[] = []
-      const calls = [
+      const batches = [
         ['git log --oneline', 'git diff'],
         ['kubectl get pods'],
         ['git log --oneline', 'npm test', 'make -j4'],
-      ].map((texts, i) =>
-        fresh.embed(texts).then((vectors) => {
-          finished.push(i)
-          return vectors
-        }),
-      )
-      const results = await Promise.all(calls)
+      ]
+      const results = await Promise.all(batches.map((texts) => fresh.embed(texts)))
       expect(loads).toHaveBeenCalledTimes(1)
-      expect(finished).toEqual([0, 1, 2])
+      expect(evaluations).toHaveBeenCalledTimes(6)
+      expect(most).toBe(1)
       expect(results.map((r) => r.length)).toEqual([2, 1, 3])
       expect(Array.from(results[2]![0]!)).toEqual(Array.from(results[0]![0]!))
       const [sequential] = await fresh.embed(['kubectl get pods'])
       expect(Array.from(sequential!)).toEqual(Array.from(results[1]![0]!))
     } finally {
+      evaluations.mockRestore()
       loads.mockRestore()
       await fresh.dispose()
     }
     expect(await errorCode(() => fresh.embed(['ls']))).toBe('unavailable')
+  })
+
+  it('answers a search query without waiting for a whole background batch', async () => {
+    const finished: string[] = []
+    const backlog = Array.from({ length: 40 }, (_, i) => `grep -rn TODO src/module-${i}`)
+    const batch = embedder.embed(backlog).then(() => finished.push('batch'))
+    const query = embedder.embed(['find big files']).then(() => finished.push('query'))
+    await Promise.all([batch, query])
+    expect(finished).toEqual(['query', 'batch'])
   })
 
   it('gives a clear CmdaiError for a missing, foreign or truncated file', async () => {

@@ -42,7 +42,7 @@ interface Loaded {
  * Nothing is loaded until the first `embed` call (the app starts without it; the history store
  * computes embeddings in the background). Only the file's metadata is read up front, because the
  * store prepares its vector index for `dimensions` before it asks for the first vector. The
- * embedder is the single owner of its model and context; calls run one at a time, in order.
+ * embedder is the single owner of its model and context; evaluations run one at a time.
  */
 export class LlamaEmbedder implements Embedder {
   readonly model: string
@@ -70,14 +70,16 @@ export class LlamaEmbedder implements Embedder {
     return this.loaded !== null
   }
 
+  /**
+   * One text at a time through the lock: the model evaluates one input at once, and a search
+   * query (one text) waits for at most one text of a background batch, not the whole batch.
+   */
   async embed(texts: string[]): Promise<Float32Array[]> {
-    if (texts.length === 0) return []
-    return this.lock.run(async () => {
-      const loaded = await this.load()
-      const out: Float32Array[] = []
-      for (const text of texts) out.push(await this.embedOne(loaded, text))
-      return out
-    })
+    const out: Float32Array[] = []
+    for (const text of texts) {
+      out.push(await this.lock.run(async () => this.embedOne(await this.load(), text)))
+    }
+    return out
   }
 
   /** Frees the model and its context; later `embed` calls fail. */
