@@ -6,6 +6,8 @@ import type { CatalogModel } from '../../contract'
  * trained on shell and code, follows a JSON schema well, and comes in sizes from phones to
  * workstations. Sizes are those of the Q4_K_M files published by Qwen (approximate: they are used
  * for the disk-space check and shown to the user; the download checks the server's own length).
+ * The last entry is an embedding model (`kind: 'embedding'`) for semantic history search: it is
+ * downloaded like the others but never chosen to propose commands.
  */
 export const MODEL_CATALOG: readonly CatalogModel[] = [
   {

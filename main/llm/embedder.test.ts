@@ -54,11 +54,20 @@ async function errorCode(fn: () => unknown): Promise<string> {
   throw new Error('expected an error')
 }
 
+/** The tiny fixture at `path`: a hard link, or a copy where the temp dir is on another disk. */
+function placeModel(path: string): void {
+  try {
+    linkSync(tiny, path)
+  } catch {
+    copyFileSync(tiny, path)
+  }
+}
+
 /** A models folder in which the tiny fixture stands in for the catalog's embedding model. */
 function dataDirWithCatalogEmbedder(name: string): string {
   const dataDir = join(dir, name)
   mkdirSync(join(dataDir, 'models'), { recursive: true })
-  linkSync(tiny, join(dataDir, 'models', NOMIC_FILE))
+  placeModel(join(dataDir, 'models', NOMIC_FILE))
   return dataDir
 }
 
@@ -274,7 +283,7 @@ describe('choosing the embedding model', () => {
     )
     expect(() => store.resolveActive({}, NOMIC_FILE)).toThrow(/not a model that proposes commands/)
     // A chat model beside it is chosen.
-    linkSync(tiny, join(dataDir, 'models', 'my-chat.gguf'))
+    placeModel(join(dataDir, 'models', 'my-chat.gguf'))
     expect(store.resolveActive({}, undefined)?.path).toBe(join(dataDir, 'models', 'my-chat.gguf'))
     expect(store.isEmbeddingModel('my-chat.gguf')).toBe(false)
   })
