@@ -17,8 +17,11 @@ import {
 import { CmdaiError } from '../../contract'
 import type { BackendRequest, BackendResponse, LlmBackend } from './backend'
 import { checkGgufFile } from './gguf-check'
+import { planFromSchema } from './json-scaffold'
 import { Mutex } from './lock'
 import { JsonEndDetector } from './partial-json'
+import { decodeWithScaffold } from './scaffold-decoder'
+import { SequenceStepper, TokenTable } from './sequence-stepper'
 import type { LlmSettings } from './settings'
 
 export type GpuSetting = LlmSettings['gpu']
@@ -55,6 +58,23 @@ export interface LocalBackendOptions {
   gpu: GpuSetting
   threads?: number
   contextSize: number
+  /**
+   * 'scaffold' (default): the JSON's fixed parts are forced and only values and choices are
+   * sampled (see scaffold-decoder.ts); schemas it cannot plan use the grammar. 'grammar': always
+   * sample the whole answer under node-llama-cpp's JSON-schema grammar (benchmarks compare both).
+   */
+  decoding?: 'scaffold' | 'grammar'
+}
+
+/** How the last answer was evaluated (benchmarks replay it on a bare sequence). */
+export interface DecodeTrace {
+  decoding: 'scaffold' | 'grammar'
+  /** Prompt tokens reused from the KV cache. */
+  reusedTokens: number
+  /** Evaluation batch sizes after the reused prefix, in order; a token is sampled after each. */
+  batches: number[]
+  /** Tokens the model sampled. */
+  sampledTokens: number
 }
 
 /**
@@ -82,6 +102,8 @@ export class LocalBackend implements LlmBackend {
   private context: LlamaContext | null = null
   private sequence: LlamaContextSequence | null = null
   private chatWrapper: ChatWrapper | null = null
+  private table: TokenTable | null = null
+  private trace: DecodeTrace | null = null
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
   private disposed = false
   private threads = 1
@@ -135,12 +157,15 @@ export class LocalBackend implements LlmBackend {
         threads: this.threads,
       })
       this.chatWrapper = resolveChatWrapper(model)
+      this.table =
+        this.options.decoding === 'grammar' ? null : await TokenTable.build(model, signal)
       this.sequence = context.getSequence()
       this.context = context
       this.model = model
       this.llama = llama
     } catch (err) {
       await model.dispose()
+      if (signal?.aborted) throw err
       throw loadError(this.options.modelPath, err)
     }
     if (this.disposed) await this.release()
@@ -189,60 +214,104 @@ export class LocalBackend implements LlmBackend {
 
   async complete(request: BackendRequest): Promise<BackendResponse> {
     await this.ensureReady(request.signal)
-    const grammar = await this.grammarFor(request.schema)
+    const plan = this.table ? planFromSchema(request.schema) : null
+    const grammar = plan ? null : await this.grammarFor(request.schema)
     return this.lock.run(async () => {
       request.signal.throwIfAborted()
       const model = this.model
       const sequence = this.sequence
+      const table = this.table
       if (!model || !sequence) throw new CmdaiError('unavailable', 'The model was unloaded')
       const prompt = this.renderPrompt(request.system, request.user)
       const reused = await this.reusePrefix(sequence, prompt)
-      const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar })
-      const output: Token[] = []
-      const end = new JsonEndDetector()
-      let emitted = ''
-      let stoppedByLimit = true
-      for await (const token of sequence.evaluate(prompt.slice(reused), {
-        temperature: 0,
-        grammarEvaluationState,
-      })) {
-        request.signal.throwIfAborted()
-        if (model.isEogToken(token)) {
+      if (plan && table) {
+        const stepper = new SequenceStepper(sequence, table)
+        try {
+          const result = await decodeWithScaffold(plan, prompt.slice(reused), table, stepper, {
+            onText: request.onText,
+            maxTokens: request.maxTokens,
+            signal: request.signal,
+          })
+          this.trace = {
+            decoding: 'scaffold',
+            reusedTokens: reused,
+            batches: result.batches,
+            sampledTokens: result.sampledTokens,
+          }
+          return {
+            text: result.text,
+            promptTokens: prompt.length,
+            outputTokens: result.sampledTokens,
+            evaluatedPromptTokens: prompt.length - reused,
+          }
+        } finally {
+          await stepper.close()
+        }
+      }
+      return this.completeWithGrammar(request, model, sequence, grammar!, prompt, reused)
+    })
+  }
+
+  /** The whole answer sampled under the JSON-schema grammar (schemas the scaffold cannot plan). */
+  private async completeWithGrammar(
+    request: BackendRequest,
+    model: LlamaModel,
+    sequence: LlamaContextSequence,
+    grammar: LlamaGrammar,
+    prompt: Token[],
+    reused: number,
+  ): Promise<BackendResponse> {
+    const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar })
+    const output: Token[] = []
+    const end = new JsonEndDetector()
+    let emitted = ''
+    let stoppedByLimit = true
+    for await (const token of sequence.evaluate(prompt.slice(reused), {
+      temperature: 0,
+      grammarEvaluationState,
+    })) {
+      request.signal.throwIfAborted()
+      if (model.isEogToken(token)) {
+        stoppedByLimit = false
+        break
+      }
+      output.push(token)
+      // Deltas only; hold back while a multi-byte character is still incomplete.
+      const text = model.detokenize(output)
+      if (!text.endsWith('\uFFFD') && text.length > emitted.length) {
+        const delta = text.slice(emitted.length)
+        emitted = text
+        request.onText?.(delta)
+        // The schema's value is complete: stop here rather than sample the grammar's
+        // trailing newlines (node-llama-cpp's JSON grammars end with a "\n\n\n\n" trigger).
+        if (end.push(delta)) {
           stoppedByLimit = false
           break
         }
-        output.push(token)
-        // Deltas only; hold back while a multi-byte character is still incomplete.
-        const text = model.detokenize(output)
-        if (!text.endsWith('\uFFFD') && text.length > emitted.length) {
-          const delta = text.slice(emitted.length)
-          emitted = text
-          request.onText?.(delta)
-          // The schema's value is complete: stop here rather than sample the grammar's
-          // trailing newlines (node-llama-cpp's JSON grammars end with a "\n\n\n\n" trigger).
-          if (end.push(delta)) {
-            stoppedByLimit = false
-            break
-          }
-        }
-        if (output.length >= request.maxTokens) break
       }
-      request.signal.throwIfAborted()
-      if (stoppedByLimit) {
-        throw new CmdaiError(
-          'internal',
-          `The model's answer hit the token limit (${request.maxTokens})`,
-        )
-      }
-      const text = model.detokenize(output)
-      if (text.length > emitted.length) request.onText?.(text.slice(emitted.length))
-      return {
-        text: text.trim(),
-        promptTokens: prompt.length,
-        outputTokens: output.length,
-        evaluatedPromptTokens: prompt.length - reused,
-      }
-    })
+      if (output.length >= request.maxTokens) break
+    }
+    request.signal.throwIfAborted()
+    if (stoppedByLimit) {
+      throw new CmdaiError(
+        'internal',
+        `The model's answer hit the token limit (${request.maxTokens})`,
+      )
+    }
+    const text = model.detokenize(output)
+    if (text.length > emitted.length) request.onText?.(text.slice(emitted.length))
+    this.trace = {
+      decoding: 'grammar',
+      reusedTokens: reused,
+      batches: [prompt.length - reused, ...output.slice(1).map(() => 1)],
+      sampledTokens: output.length,
+    }
+    return {
+      text: text.trim(),
+      promptTokens: prompt.length,
+      outputTokens: output.length,
+      evaluatedPromptTokens: prompt.length - reused,
+    }
   }
 
   async warm(system: string, userPrefix: string, signal?: AbortSignal): Promise<void> {
@@ -267,11 +336,13 @@ export class LocalBackend implements LlmBackend {
     model: LlamaModel | null
     contextTokens: readonly number[]
     threads: number
+    lastDecode: DecodeTrace | null
   } {
     return {
       model: this.model,
       contextTokens: [...(this.sequence?.contextTokens ?? [])],
       threads: this.threads,
+      lastDecode: this.trace,
     }
   }
 
@@ -286,6 +357,7 @@ export class LocalBackend implements LlmBackend {
     this.sequence?.dispose()
     this.sequence = null
     this.chatWrapper = null
+    this.table = null
     await this.context?.dispose()
     this.context = null
     await this.model?.dispose()
