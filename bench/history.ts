@@ -3,13 +3,18 @@
  * and 100k rows, against SQLite FTS5 (better-sqlite3; unicode61 and trigram tokenizers) on the
  * same rows in the same run. Last line: one JSON object.
  *
+ * `pglite` figures are `HistoryStore.search`, the path the app uses: the in-memory index built
+ * from PGlite (search-index.ts). `sqlPath` times the same searches done in SQL (tsvector, pg_trgm,
+ * pgvector; `searchSql`) with fewer runs, for reference. Before timing, the benchmark checks that
+ * both paths return the same hits for full text and substring.
+ *
  *   npm run bench:history            (BENCH_HISTORY_SIZES=10000,100000 to change the sizes)
  */
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SearchMode } from '../contract/history'
+import type { HistoryFilter, SearchMode } from '../contract/history'
 import { HashedTrigramEmbedder } from '../main/history/embedder'
 import { redactForHistory } from '../main/history/redact'
 import { queryWords } from '../main/history/search'
@@ -18,6 +23,7 @@ import { generateHistory } from '../main/history/synthetic'
 
 const SIZES = (process.env.BENCH_HISTORY_SIZES ?? '10000,100000').split(',').map(Number)
 const RUNS = Number(process.env.BENCH_HISTORY_RUNS ?? 200)
+const SQL_RUNS = Number(process.env.BENCH_HISTORY_SQL_RUNS ?? 30)
 const LIMIT = 50
 
 const QUERIES: Record<SearchMode, string[]> = {
@@ -242,8 +248,50 @@ async function main() {
           filter: { cwd: '/home/dev/src', exit: 'ok' },
         }),
       )
+      // Each filter on its own and combined, over the full-text and substring queries.
+      const newest = all[size - 1]!.startedAt
+      const FILTERS: HistoryFilter[] = [
+        { cwd: '/home/dev/src/api-1' },
+        { exit: 'fail' },
+        { since: newest - 30 * 86_400_000, until: newest + 1 },
+        { host: 'desktop' },
+        { shell: 'fish' },
+        { origin: 'typed' },
+        { sessionId: 'no-such-session' },
+        { cwd: '/home/dev/src', exit: 1, shell: 'zsh', since: newest - 365 * 86_400_000 },
+      ]
+      const mixQueries = QUERIES.text.flatMap((q, i) => [
+        { q, mode: 'text' as const, filter: FILTERS[i % FILTERS.length]! },
+        { q: QUERIES.substring[i]!, mode: 'substring' as const, filter: FILTERS[(i + 3) % 8]! },
+      ])
+      const byKey = new Map(mixQueries.map((m) => [JSON.stringify(m), m]))
+      const filterMix = await time(RUNS, [...byKey.keys()], (key) => {
+        const m = byKey.get(key)!
+        return s.search({ query: m.q, mode: m.mode, limit: LIMIT, filter: m.filter })
+      })
       const sample = (await s.search({ query: 'git commit', mode: 'text', limit: 5 })).hits.length
       if (!sample) throw new Error('search found nothing: the benchmark is broken')
+      // The index and SQL answer the same (full text, substring, filtered).
+      for (const [q, mode, filter] of [
+        ['git commit', 'text', undefined],
+        ['dock', 'text', undefined],
+        ['.json', 'substring', undefined],
+        ['npm', 'text', { cwd: '/home/dev/src', exit: 'ok' }],
+        ['log', 'substring', FILTERS[2]],
+      ] as const) {
+        const a = await s.search({ query: q, mode, limit: LIMIT, filter })
+        const b = await s.searchSql({ query: q, mode, limit: LIMIT, filter })
+        const key = (r: typeof a) => r.hits.map((h) => `${h.command}|${h.uses}|${h.failures}`)
+        if (JSON.stringify(key(a)) !== JSON.stringify(key(b))) {
+          throw new Error(`index and SQL disagree on ${mode} "${q}"`)
+        }
+      }
+      const sqlPath: Record<string, Latency> = {}
+      for (const mode of ['text', 'substring'] as const) {
+        sqlPath[mode] = await time(SQL_RUNS, QUERIES[mode], (q) =>
+          s.searchSql({ query: q, mode, limit: LIMIT }),
+        )
+      }
 
       const sqlite = createSqlite(all.slice(0, size))
       const fts = {
@@ -266,6 +314,14 @@ async function main() {
       console.log(
         `text+filter ${filtered.p50.toFixed(2).padStart(6)} ${filtered.p95.toFixed(2).padStart(8)}`,
       )
+      console.log(
+        `filter mix  ${filterMix.p50.toFixed(2).padStart(6)} ${filterMix.p95.toFixed(2).padStart(8)}`,
+      )
+      for (const [name, l] of Object.entries(sqlPath)) {
+        console.log(
+          `sql ${name.padEnd(10)} ${l.p50.toFixed(2).padStart(6)} ${l.p95.toFixed(2).padStart(8)}`,
+        )
+      }
       for (const [name, l] of Object.entries(fts)) {
         console.log(
           `fts5 ${name.padEnd(13)} ${l.p50.toFixed(2).padStart(6)} ${l.p95.toFixed(2).padStart(8)}`,
@@ -278,7 +334,8 @@ async function main() {
         reopenMs: Math.round(reopenMs),
         bulkInsertRowsPerSec: Math.round(bulkRate),
         embedMs: Math.round(embedMs),
-        pglite: { ...modes, textFiltered: filtered },
+        pglite: { ...modes, textFiltered: filtered, filterMix },
+        sqlPath,
         fts5: fts,
         p95RatioVsFts5: ratio,
       })

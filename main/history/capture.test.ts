@@ -9,6 +9,7 @@ import { EventHub } from '../ipc/event-hub'
 import { Router } from '../ipc/router'
 import { PtyService } from '../terminal/pty-service'
 import { createHistoryDomain } from './domain'
+import { LATEST_VERSION } from './migrations'
 
 const root = mkdtempSync(join(tmpdir(), 'cmdai-history-capture-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -74,7 +75,10 @@ describe('capture through a real PTY with shell integration', () => {
         res.ok && (res.value as { hits: { command: string }[] }).hits.map((h) => h.command),
       ).toEqual(['sh -c "exit 4"'])
       const status = await router.dispatch('history:status', {}, { clientId: 't' })
-      expect(status).toMatchObject({ ok: true, value: { state: 'ready', schemaVersion: 3 } })
+      expect(status).toMatchObject({
+        ok: true,
+        value: { state: 'ready', schemaVersion: LATEST_VERSION },
+      })
     } finally {
       ptys.disposeAll()
       await domain.dispose()

@@ -5,7 +5,9 @@ const BATCH = 64
 
 /**
  * Computes embeddings of command texts in the background, one small batch at a time so that
- * searches and writes interleave, and keeps an HNSW index for the embedder's dimensions.
+ * searches and writes interleave. The pgvector table is their store of record; `onStored` hands
+ * each stored batch to the in-memory index that serves semantic search (an exact scan, measured
+ * faster here than an HNSW index in PGlite, whose upkeep also cost ~4 ms per text).
  */
 export class EmbeddingIndexer {
   private running = false
@@ -17,6 +19,7 @@ export class EmbeddingIndexer {
   constructor(
     private readonly db: PGlite,
     readonly embedder: Embedder,
+    private readonly onStored: (ids: number[], vectors: Float32Array[]) => void = () => {},
   ) {}
 
   start(): void {
@@ -84,10 +87,6 @@ export class EmbeddingIndexer {
       this.embedder.model,
       dims,
     ])
-    await this.db.exec(
-      `CREATE INDEX IF NOT EXISTS text_embeddings_hnsw_${dims} ON text_embeddings
-       USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WHERE dims = ${dims}`,
-    )
     this.indexReady = true
   }
 
@@ -113,6 +112,7 @@ export class EmbeddingIndexer {
         Math.trunc(this.embedder.dimensions),
       ],
     )
+    this.onStored(ids, vectors)
     return true
   }
 }

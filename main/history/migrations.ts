@@ -118,6 +118,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 4,
+    name: 'drop HNSW indexes (semantic search scans the embeddings in memory)',
+    async up(tx) {
+      // Older builds created one per dimension count; nothing reads them any more and keeping
+      // them up to date was the bulk of the embedding cost.
+      await tx.exec(`
+        DO $$ DECLARE r record; BEGIN
+          FOR r IN SELECT indexname FROM pg_indexes
+                   WHERE tablename = 'text_embeddings' AND indexname LIKE 'text\\_embeddings\\_hnsw\\_%'
+          LOOP EXECUTE format('DROP INDEX %I', r.indexname); END LOOP;
+        END $$;`)
+    },
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version

@@ -1,11 +1,12 @@
 import type { AiDecision, HistoryAiRequest, HistoryCommand } from '../../contract/history'
 
 /** Columns selected for a command row (`c` = commands, `t` = command_texts). */
-export const COMMAND_COLUMNS = `c.id, t.text, c.cwd, c.exit_code, c.started_at, c.duration_ms,
+export const COMMAND_COLUMNS = `c.id, c.text_id, t.text, c.cwd, c.exit_code, c.started_at, c.duration_ms,
   c.shell, c.host, c.session_id, c.pty_id, c.source, c.ai_request_id`
 
 export interface CommandRow {
   id: number
+  text_id: number
   text: string
   cwd: string | null
   exit_code: number | null

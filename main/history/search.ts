@@ -28,6 +28,13 @@ function frecency(u: string, ok: string, fail: string, last: string, now: string
     + 1.5 * (${ok} - ${fail})::float8 / greatest(${u}, 1))`
 }
 
+/** The same frecency in JS (the in-memory index ranks with it). */
+export function frecencyScore(u: number, ok: number, fail: number, last: number, now: number) {
+  return (
+    Math.log(1 + u) + 3.0 / (1 + (now - last) / (7 * DAY_MS)) + (1.5 * (ok - fail)) / Math.max(u, 1)
+  )
+}
+
 /** Words of a query as the tsvector sees them (lower case, split on punctuation). */
 export function queryWords(query: string): string[] {
   return query
@@ -103,7 +110,7 @@ export async function searchHistory(
     ${counts}
     CROSS JOIN LATERAL (
       SELECT * FROM commands c WHERE c.text_id = h.id AND ${filter.sql}
-      ORDER BY c.started_at DESC LIMIT 1
+      ORDER BY c.started_at DESC, c.id DESC LIMIT 1
     ) c
     JOIN command_texts t ON t.id = h.id
     ORDER BY h.score DESC, h.id DESC`

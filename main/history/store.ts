@@ -17,9 +17,11 @@ import type { Embedder } from './embedder'
 import { EmbeddingIndexer } from './embeddings'
 import { filterSql, isEmptyFilter } from './filters'
 import { acquireLock, type HeldLock } from './lock'
-import { currentVersion, migrate } from './migrations'
+import { currentVersion, LATEST_VERSION, migrate } from './migrations'
 import { COMMAND_COLUMNS, toAiRequest, toCommand, type AiRow, type CommandRow } from './rows'
+import { loadEmbeddings, loadSearchIndex } from './index-loader'
 import { searchHistory, type SearchParams } from './search'
+import { SearchIndex } from './search-index'
 import { computeStats } from './stats'
 
 /** One command to record (from the terminal or an import). */
@@ -67,11 +69,17 @@ export interface HistoryStoreOptions {
  * before any row is written. Each write is one transaction; PGlite writes through to the data
  * directory (Emscripten NODEFS), so a row is on disk (in the OS page cache, which survives the
  * process being killed) when its promise resolves.
+ *
+ * Searches are answered by an in-memory index (search-index.ts) built from the database at open
+ * and updated after each committed write; the database stays the store of record, and the SQL
+ * search (search.ts: tsvector, pg_trgm, pgvector) is kept as `searchSql`.
  */
 export class HistoryStore {
   private indexer: EmbeddingIndexer | null = null
   private readonly knownSessions = new Set<string>()
   private closed = false
+  /** Resolves once the embeddings of the current embedder are in the index. */
+  private embeddingsLoaded: Promise<void> = Promise.resolve()
 
   private constructor(
     readonly db: PGlite,
@@ -79,6 +87,7 @@ export class HistoryStore {
     private readonly options: HistoryStoreOptions,
     readonly openMs: number,
     readonly schemaVersion: number,
+    private index: SearchIndex,
   ) {}
 
   static async open(options: HistoryStoreOptions): Promise<HistoryStore> {
@@ -90,9 +99,11 @@ export class HistoryStore {
       db = await PGlite.create({ dataDir: options.dir, extensions: { pg_trgm, vector } })
       await migrate(db, { target: options.schemaVersion })
       // Fuzzy search: `<%` keeps candidates whose best-matching word span is this similar.
-      await db.exec(`SET pg_trgm.word_similarity_threshold = 0.45; SET hnsw.ef_search = 100;`)
+      await db.exec(`SET pg_trgm.word_similarity_threshold = 0.45;`)
       const version = await currentVersion(db)
-      const store = new HistoryStore(db, lock, options, performance.now() - started, version)
+      // A store held at an older schema (tests of migrations only) gets an empty index.
+      const index = version >= LATEST_VERSION ? await loadSearchIndex(db) : new SearchIndex()
+      const store = new HistoryStore(db, lock, options, performance.now() - started, version, index)
       if (options.embedder) store.setEmbedder(options.embedder)
       return store
     } catch (err) {
@@ -109,17 +120,32 @@ export class HistoryStore {
   /** Attach (or detach) an embedder; embeddings for existing texts are computed in the background. */
   setEmbedder(embedder: Embedder | null): void {
     this.indexer?.stop()
-    this.indexer = embedder ? new EmbeddingIndexer(this.db, embedder) : null
-    this.indexer?.start()
+    this.indexer = null
+    if (!embedder) return
+    const model = embedder.model
+    const dims = Math.trunc(embedder.dimensions)
+    this.indexer = new EmbeddingIndexer(this.db, embedder, (ids, vectors) =>
+      this.index.setEmbeddings(model, dims, ids, vectors),
+    )
+    const indexer = this.indexer
+    this.embeddingsLoaded = loadEmbeddings(this.db, this.index, model, dims).then(
+      () => {
+        if (this.indexer === indexer && !this.closed) indexer.start()
+      },
+      (err: unknown) => console.error('[cmdai] loading history embeddings failed:', err),
+    )
   }
 
   /** Waits until every text has an embedding (tests, benchmark). */
   async embedAll(): Promise<void> {
+    await this.embeddingsLoaded
     await this.indexer?.drain()
   }
 
   async pendingEmbeddings(): Promise<number> {
-    return this.indexer ? this.indexer.pending() : 0
+    if (!this.indexer) return 0
+    await this.embeddingsLoaded
+    return this.index.textCount - this.index.embeddedCount()
   }
 
   async ensureSession(session: SessionInput): Promise<void> {
@@ -146,6 +172,10 @@ export class HistoryStore {
    */
   async recordCommands(inputs: CommandInput[]): Promise<HistoryCommand[]> {
     this.assertOpen()
+    return this.exclusive(() => this.writeCommands(inputs))
+  }
+
+  private async writeCommands(inputs: CommandInput[]): Promise<HistoryCommand[]> {
     if (inputs.length === 0) return []
     const redact = this.options.redact
     const cols = {
@@ -243,6 +273,7 @@ export class HistoryStore {
       }
       return written
     })
+    this.index.addRows(rows)
     if (rows.length) this.indexer?.wake()
     return rows.map(toCommand)
   }
@@ -307,7 +338,11 @@ export class HistoryStore {
   }
 
   /** When the command already ran before the decision was recorded, link it now. */
-  private async linkAiToCommand(row: AiRow): Promise<HistoryAiRequest> {
+  private linkAiToCommand(row: AiRow): Promise<HistoryAiRequest> {
+    return this.exclusive(() => this.linkAiNow(row))
+  }
+
+  private async linkAiNow(row: AiRow): Promise<HistoryAiRequest> {
     if (row.command_id !== null || (row.decision !== 'ran' && row.decision !== 'edited')) {
       return toAiRequest(row)
     }
@@ -330,6 +365,7 @@ export class HistoryStore {
       )
       return updated.rows[0]!
     })
+    if (res.command_id !== null) this.index.setAiRequest(res.command_id, res.id)
     return toAiRequest(res)
   }
 
@@ -337,10 +373,38 @@ export class HistoryStore {
     return reasons.map((reason) => ({ ...reason, message: this.options.redact(reason.message) }))
   }
 
+  /** Search-as-you-type, from the in-memory index. */
   async search(params: SearchParams): Promise<HistorySearchResult> {
     this.assertOpen()
+    let vector: Float32Array | null = null
+    if (params.mode === 'semantic') {
+      const embedder = this.embedder
+      if (!embedder) {
+        throw new CmdaiError(
+          'unavailable',
+          'Semantic search needs an embedding model: install one from the model catalog',
+        )
+      }
+      const query = params.query.trim()
+      if (query) vector = (await embedder.embed([query]))[0] ?? null
+      await this.embeddingsLoaded
+    }
+    const started = performance.now()
+    const result = this.index.search(params, vector)
+    if (params.mode === 'semantic') {
+      result.pendingEmbeddings = this.index.textCount - this.index.embeddedCount()
+    }
+    result.tookMs = performance.now() - started
+    return result
+  }
+
+  /** The same search done in SQL (tsvector, pg_trgm, pgvector); slower, kept as a reference. */
+  async searchSql(params: SearchParams): Promise<HistorySearchResult> {
+    this.assertOpen()
     const result = await searchHistory(this.db, params, this.embedder)
-    if (params.mode === 'semantic') result.pendingEmbeddings = await this.pendingEmbeddings()
+    if (params.mode === 'semantic') {
+      result.pendingEmbeddings = this.indexer ? await this.indexer.pending() : 0
+    }
     return result
   }
 
@@ -388,7 +452,14 @@ export class HistoryStore {
     filter?: HistoryFilter
   }): Promise<{ deletedCommands: number; deletedAiRequests: number }> {
     this.assertOpen()
-    return this.db.transaction(async (tx) => {
+    return this.exclusive(() => this.deleteNow(input))
+  }
+
+  private async deleteNow(input: {
+    ids?: number[]
+    filter?: HistoryFilter
+  }): Promise<{ deletedCommands: number; deletedAiRequests: number }> {
+    const result = await this.db.transaction(async (tx) => {
       const conds: string[] = []
       const params: unknown[] = []
       if (input.ids?.length) {
@@ -436,6 +507,19 @@ export class HistoryStore {
       )
       return { deletedCommands: cmd.affectedRows ?? 0, deletedAiRequests: ai.affectedRows ?? 0 }
     })
+    if (result.deletedCommands > 0) await this.reloadIndex()
+    return result
+  }
+
+  /** Rebuilds the in-memory index from the database (after a delete: rare, and simplest kept
+   * exactly in step). */
+  private async reloadIndex(): Promise<void> {
+    this.index = await loadSearchIndex(this.db)
+    const embedder = this.embedder
+    if (embedder) {
+      await this.embeddingsLoaded
+      await loadEmbeddings(this.db, this.index, embedder.model, Math.trunc(embedder.dimensions))
+    }
   }
 
   async close(): Promise<void> {
@@ -448,6 +532,17 @@ export class HistoryStore {
     } finally {
       this.lock.release()
     }
+  }
+
+  /**
+   * Writes that touch the in-memory index run one at a time, so that the index applies them in
+   * commit order and a reload (after a delete) cannot miss one.
+   */
+  private queue: Promise<unknown> = Promise.resolve()
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return run
   }
 
   private assertOpen(): void {
