@@ -249,7 +249,7 @@ async function main() {
         }),
       )
       // Each filter on its own and combined, over the full-text and substring queries.
-      const newest = all[size - 1]!.startedAt
+      const newest = Math.round(all[size - 1]!.startedAt)
       const FILTERS: HistoryFilter[] = [
         { cwd: '/home/dev/src/api-1' },
         { exit: 'fail' },

@@ -52,6 +52,35 @@ describe('migrations', () => {
     await again.close()
   }, 60_000)
 
+  it('version 4 drops the HNSW indexes older builds made; embeddings stay', async () => {
+    const dir = join(root, 'v3')
+    const old = await HistoryStore.open({ dir, redact: redactForHistory, schemaVersion: 3 })
+    await old.db.exec(`
+      INSERT INTO command_texts (text, uses, last_used_at) VALUES ('make test', 1, 1000);
+      INSERT INTO commands (text_id, exit_code, started_at, source) VALUES (1, 0, 1000, 'terminal');
+      INSERT INTO text_embeddings (text_id, model, dims, embedding)
+        VALUES (1, 'hashed-trigram-3', 3, '[1,0,0]');
+      CREATE INDEX text_embeddings_hnsw_3 ON text_embeddings
+        USING hnsw ((embedding::vector(3)) vector_cosine_ops) WHERE dims = 3;`)
+    await old.close()
+    const store = await HistoryStore.open({ dir, redact: redactForHistory })
+    try {
+      const indexes = await store.db.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE tablename = 'text_embeddings'`,
+      )
+      expect(indexes.rows.map((r) => r.indexname)).toEqual(['text_embeddings_pkey'])
+      const kept = await store.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM text_embeddings',
+      )
+      expect(kept.rows[0]!.n).toBe(1)
+      // The index built at open serves the old rows.
+      const hits = await store.search({ query: 'make', mode: 'text', limit: 5 })
+      expect(hits.hits.map((h) => h.command)).toEqual(['make test'])
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+
   it('refuses a database from a newer build', async () => {
     const dir = join(root, 'newer')
     const store = await HistoryStore.open({ dir, redact: redactForHistory })

@@ -165,7 +165,7 @@ export class SearchIndex {
     const matches = this.match(params, query, queryVector)
     const filtered = !isEmptyFilter(params.filter)
     const within = filtered ? this.filterRuns(params.filter!) : null
-    const scored: Array<{ slot: number; score: number }> = []
+    const top = new TopK(params.limit, (a, b) => this.better(a, b))
     const consider = (slot: number, match: number) => {
       if (this.uses.data[slot]! <= 0) return
       if (within && within.uses[slot] === 0) return
@@ -178,12 +178,11 @@ export class SearchIndex {
           this.lastAt.data[slot]!,
           now,
         )
-      scored.push({ slot, score })
+      top.offer({ slot, score })
     }
     if (matches === 'all') for (let s = 0; s < this.texts.length; s++) consider(s, 0)
     else for (const [slot, match] of matches) consider(slot, match)
-    scored.sort((a, b) => b.score - a.score || this.textIds[b.slot]! - this.textIds[a.slot]!)
-    const hits: HistorySearchHit[] = scored.slice(0, params.limit).map(({ slot, score }) => ({
+    const hits: HistorySearchHit[] = top.sorted().map(({ slot, score }) => ({
       command: this.texts[slot]!,
       last: this.toCommand(within ? within.last[slot]! : this.lastRun.data[slot]!),
       uses: within ? within.uses[slot]! : this.uses.data[slot]!,
@@ -395,6 +394,13 @@ export class SearchIndex {
     return { uses, failures, last }
   }
 
+  /** Hit `a` ranks before hit `b`: higher score, then the newer text (higher id), as in SQL. */
+  private better(a: Scored, b: Scored): boolean {
+    return (
+      a.score > b.score || (a.score === b.score && this.textIds[a.slot]! > this.textIds[b.slot]!)
+    )
+  }
+
   /** Run `a` is later than run `b`: later start, then higher id. */
   private isLater(a: number, b: number): boolean {
     const ta = this.runStarted.data[a]!
@@ -511,5 +517,53 @@ export class SearchIndex {
       this.runPty,
       this.runSource,
     ]
+  }
+}
+
+interface Scored {
+  slot: number
+  score: number
+}
+
+/** The best `k` of a stream (a min-heap on "better"), without sorting everything. */
+class TopK {
+  private readonly heap: Scored[] = []
+
+  constructor(
+    private readonly k: number,
+    private readonly better: (a: Scored, b: Scored) => boolean,
+  ) {}
+
+  offer(item: Scored): void {
+    const h = this.heap
+    if (h.length < this.k) {
+      h.push(item)
+      let i = h.length - 1
+      while (i > 0) {
+        const parent = (i - 1) >> 1
+        if (!this.better(h[parent]!, h[i]!)) break
+        ;[h[parent], h[i]] = [h[i]!, h[parent]!]
+        i = parent
+      }
+      return
+    }
+    if (!h.length || !this.better(item, h[0]!)) return
+    h[0] = item
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let worst = i
+      if (l < h.length && this.better(h[worst]!, h[l]!)) worst = l
+      if (r < h.length && this.better(h[worst]!, h[r]!)) worst = r
+      if (worst === i) break
+      ;[h[worst], h[i]] = [h[i]!, h[worst]!]
+      i = worst
+    }
+  }
+
+  /** Best first. */
+  sorted(): Scored[] {
+    return [...this.heap].sort((a, b) => (this.better(a, b) ? -1 : this.better(b, a) ? 1 : 0))
   }
 }
