@@ -225,7 +225,10 @@ async function main() {
       const distinct = (
         await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM command_texts')
       ).rows[0]!.n
-      console.log(`reopen: ${reopenMs.toFixed(0)} ms; distinct texts: ${distinct}`)
+      const indexLoadMs = store.indexLoadMs
+      console.log(
+        `reopen: ${reopenMs.toFixed(0)} ms (of which building the search index ${indexLoadMs.toFixed(0)} ms); distinct texts: ${distinct}`,
+      )
 
       t0 = performance.now()
       store.setEmbedder(embedder)
@@ -332,6 +335,7 @@ async function main() {
         rows: size,
         distinctTexts: distinct,
         reopenMs: Math.round(reopenMs),
+        indexLoadMs: Math.round(indexLoadMs),
         bulkInsertRowsPerSec: Math.round(bulkRate),
         embedMs: Math.round(embedMs),
         pglite: { ...modes, textFiltered: filtered, filterMix },

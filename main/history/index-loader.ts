@@ -2,9 +2,9 @@ import type { PGlite } from '@electric-sql/pglite'
 import type { CommandRow } from './rows'
 import { SearchIndex } from './search-index'
 
-const PAGE = 25_000
+const PAGE = 4_000
 /** Command rows per round trip when building the index. */
-const RUN_PAGE = 100_000
+const RUN_PAGE = 20_000
 
 interface RunColumns {
   id: number[]

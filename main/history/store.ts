@@ -78,6 +78,8 @@ export class HistoryStore {
   private indexer: EmbeddingIndexer | null = null
   private readonly knownSessions = new Set<string>()
   private closed = false
+  /** How long building the in-memory search index took at open (part of `openMs`). */
+  indexLoadMs = 0
   /** Resolves once the embeddings of the current embedder are in the index. */
   private embeddingsLoaded: Promise<void> = Promise.resolve()
 
@@ -102,8 +104,11 @@ export class HistoryStore {
       await db.exec(`SET pg_trgm.word_similarity_threshold = 0.45;`)
       const version = await currentVersion(db)
       // A store held at an older schema (tests of migrations only) gets an empty index.
+      const indexStarted = performance.now()
       const index = version >= LATEST_VERSION ? await loadSearchIndex(db) : new SearchIndex()
+      const indexLoadMs = performance.now() - indexStarted
       const store = new HistoryStore(db, lock, options, performance.now() - started, version, index)
+      store.indexLoadMs = indexLoadMs
       if (options.embedder) store.setEmbedder(options.embedder)
       return store
     } catch (err) {
