@@ -1,18 +1,33 @@
 /**
  * `npm run bench:llm` — the local model engine on the Qwen2.5-0.5B-shaped Q8_0 fixture, CPU.
  * Cold (no reused KV state) and warm (system prompt + context reused) requests through the whole
- * pipeline (context gathering, prompt, JSON-schema grammar, safety check), and node-llama-cpp's
- * raw evaluation of exactly the same tokens in the same run. Last line: one JSON object.
+ * pipeline (context gathering, redaction, prompt, scaffold decoding, safety check), compared in
+ * the same run, request by request and interleaved (so machine load hits each alike), with
+ * node-llama-cpp alone on a second context of the same model, same threads, same reused prefix:
+ *
+ * - raw: the same tokens in the same evaluation batches (prompt suffix + forced JSON opening,
+ *   then each batch the pipeline evaluated), greedy-sampling after each batch as the pipeline
+ *   does, with no bias, no JSON handling, no prompt building, no context, no safety check.
+ *   Pipeline overhead = pipeline total / raw total - 1.
+ * - per-token: the old baseline: prompt suffix in one batch, then every answer token as its own
+ *   decode step, no sampling.
+ * - grammar: node-llama-cpp's own JSON-schema grammar generating the answer from the same prompt
+ *   (the previous decoding path); its ms per token against raw's is the grammar's own cost.
+ *
+ * Each figure is printed with the 1-minute load average when it was taken. Last line: one JSON
+ * object.
  *
  * Random weights write random strings, so lengths are bounded like a typical answer: the command
  * to CMDAI_BENCH_COMMAND_CHARS (default 48), the explanation to 120 characters, one assumption.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { Token } from 'node-llama-cpp'
+import { LlamaGrammarEvaluationState, type Token } from 'node-llama-cpp'
 import { LlmEngine } from '../main/llm/engine'
+import { generationJsonSchema, maxTokensFor } from '../main/llm/output-schema'
+import { JsonEndDetector } from '../main/llm/partial-json'
 import type { LocalBackend } from '../main/llm/local-backend'
 import { ensureFixtureModel } from '../scripts/fixture-model'
 
@@ -21,6 +36,9 @@ const threadsSetting = process.env.CMDAI_LLM_THREADS
   ? Number(process.env.CMDAI_LLM_THREADS)
   : undefined
 const commandChars = Number(process.env.CMDAI_BENCH_COMMAND_CHARS ?? 48)
+const rounds = Number(process.env.CMDAI_BENCH_ROUNDS ?? 1)
+const withGrammar = process.env.CMDAI_BENCH_GRAMMAR !== '0'
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100
 const ms = (n: number) => Math.round(n * 10) / 10
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -32,8 +50,10 @@ const modelPath = ensureFixtureModel(shape)
 const fixtureMs = performance.now() - genStart
 const dataDir = mkdtempSync(join(tmpdir(), 'cmdai-bench-'))
 
+const decoding = process.env.CMDAI_BENCH_DECODING === 'grammar' ? 'grammar' : 'scaffold'
 const engine = new LlmEngine({
   dataDir,
+  decoding,
   env: { ...process.env, CMDAI_MODEL: modelPath },
   settings: {
     gpu: 'cpu',
@@ -49,8 +69,9 @@ const engine = new LlmEngine({
 const loadStart = performance.now()
 const backend = (await engine.load()) as LocalBackend
 const loadMs = performance.now() - loadStart
-const { model, threads } = backend.inspect()
-if (!model) throw new Error('model not loaded')
+const { model: loaded, threads, tableMs } = backend.inspect()
+if (!loaded) throw new Error('model not loaded')
+const model = loaded
 
 const requests = [
   'list files',
@@ -65,29 +86,40 @@ const requests = [
 
 interface Sample {
   request: string
+  load: number
+  contextMs: number
   firstTokenMs: number
   commandMs: number
   totalMs: number
   outputTokens: number
   promptTokens: number
+  /** Tokens in the KV cache after the request, and how they were evaluated. */
   tokens: number[]
+  reused: number
+  batches: number[]
 }
 
 async function run(request: string, i: number): Promise<Sample> {
+  const load = load1()
   const result = await engine.generate({
     request,
     requestId: `bench-${i}`,
     context: { cwd: process.cwd() },
   })
-  const tokens = [...backend.inspect().contextTokens]
+  const { contextTokens, lastDecode } = backend.inspect()
+  if (!lastDecode) throw new Error('no decode trace')
   return {
     request,
+    load,
+    contextMs: result.timings.contextMs,
     firstTokenMs: result.timings.firstTokenMs,
     commandMs: result.timings.commandMs,
     totalMs: result.timings.totalMs,
     outputTokens: result.timings.outputTokens ?? 0,
     promptTokens: result.timings.promptTokens ?? 0,
-    tokens,
+    tokens: [...contextTokens],
+    reused: lastDecode.reusedTokens,
+    batches: lastDecode.batches,
   }
 }
 
@@ -104,61 +136,173 @@ const preloadStart = performance.now()
 await engine.preload(process.cwd())
 const preloadMs = performance.now() - preloadStart
 const afterPreload = await run(requests[2]!, 100)
-// Warm: the system prompt and context stay in the cache; only the request and answer are new.
-// The JS thread stays free while llama.cpp works on libuv's pool: measure its event-loop delay.
-const loopDelay = monitorEventLoopDelay({ resolution: 5 })
-loopDelay.enable()
-const warm: Sample[] = []
-for (let i = 3; i < requests.length; i++) warm.push(await run(requests[i]!, i))
-loopDelay.disable()
 
-// Raw node-llama-cpp evaluation of the same tokens, on a second context of the same model:
-// the prompt suffix in one batch, then each answer token as one decode step (no sampling,
-// no grammar, no prompt building, no context gathering, no safety check).
+// node-llama-cpp alone, on a second context of the same model with the same threads.
 const raw = await model.createContext({ contextSize: 4096, threads })
 const seq = raw.getSequence()
-const commonPrefix = (a: readonly number[], b: readonly number[]) => {
-  let n = 0
-  while (n < a.length && n < b.length && a[n] === b[n]) n++
-  return n
+const grammar = await model.llama.createGrammarForJsonSchema(
+  generationJsonSchema(engine.config) as Parameters<
+    typeof model.llama.createGrammarForJsonSchema
+  >[0],
+)
+
+/** Brings the raw sequence to the sample's first `reused` tokens (untimed), nothing after. */
+async function prepare(sample: Sample) {
+  const cached = seq.contextTokens
+  let common = 0
+  while (
+    common < cached.length &&
+    common < sample.reused &&
+    cached[common] === sample.tokens[common]
+  )
+    common++
+  if (common < seq.nextTokenIndex)
+    await seq.eraseContextTokenRanges([{ start: common, end: seq.nextTokenIndex }])
+  if (common < sample.reused)
+    await seq.evaluateWithoutGeneratingNewTokens(
+      sample.tokens.slice(common, sample.reused) as Token[],
+    )
 }
-async function rawEval(sample: Sample, previous: readonly number[] | null) {
-  await seq.clearHistory()
-  const promptEnd = sample.tokens.length - sample.outputTokens
-  const reuse = previous ? Math.min(commonPrefix(previous, sample.tokens), promptEnd - 1) : 0
-  if (reuse > 0)
-    await seq.evaluateWithoutGeneratingNewTokens(sample.tokens.slice(0, reuse) as Token[])
+
+interface RawRun {
+  load: number
+  firstTokenMs: number
+  totalMs: number
+  tokens: number
+}
+
+/** The pipeline's batches, each followed by a greedy sample, as node-llama-cpp's evaluate does. */
+async function rawSame(sample: Sample): Promise<RawRun> {
+  await prepare(sample)
+  const load = load1()
+  const answer = sample.tokens.slice(sample.reused) as Token[]
+  const total = sample.batches.reduce((a, b) => a + b, 0)
+  if (total !== answer.length) throw new Error(`batches cover ${total} of ${answer.length} tokens`)
   const start = performance.now()
-  await seq.evaluateWithoutGeneratingNewTokens(sample.tokens.slice(reuse, promptEnd) as Token[])
-  const firstTokenMs = performance.now() - start
-  for (const token of sample.tokens.slice(promptEnd)) {
-    await seq.evaluateWithoutGeneratingNewTokens([token as Token])
+  let firstTokenMs = 0
+  let offset = sample.batches[0]!
+  const iterator = seq.evaluate(answer.slice(0, offset), { temperature: 0, yieldEogToken: true })
+  await iterator.next()
+  firstTokenMs = performance.now() - start
+  for (const size of sample.batches.slice(1)) {
+    await iterator.next(answer.slice(offset, offset + size))
+    offset += size
   }
-  return { firstTokenMs, totalMs: performance.now() - start, evaluatedPrompt: promptEnd - reuse }
+  const totalMs = performance.now() - start
+  await iterator.return()
+  return { load, firstTokenMs, totalMs, tokens: sample.batches.length }
 }
-const rawCold = await rawEval(cold[0]!, null)
-const rawWarm: Array<Awaited<ReturnType<typeof rawEval>>> = []
-for (let i = 0; i < warm.length; i++) {
-  const previous = i === 0 ? afterPreload.tokens : warm[i - 1]!.tokens
-  rawWarm.push(await rawEval(warm[i]!, previous))
+
+/** The old baseline: prompt suffix in one batch, then each answer token as one decode step. */
+async function rawPerToken(sample: Sample): Promise<RawRun> {
+  await prepare(sample)
+  const load = load1()
+  const promptEnd = sample.promptTokens
+  const start = performance.now()
+  await seq.evaluateWithoutGeneratingNewTokens(
+    sample.tokens.slice(sample.reused, promptEnd) as Token[],
+  )
+  const firstTokenMs = performance.now() - start
+  for (const token of sample.tokens.slice(promptEnd))
+    await seq.evaluateWithoutGeneratingNewTokens([token as Token])
+  return {
+    load,
+    firstTokenMs,
+    totalMs: performance.now() - start,
+    tokens: sample.tokens.length - promptEnd,
+  }
+}
+
+/** node-llama-cpp's JSON-schema grammar writing the whole answer from the same prompt. */
+async function rawGrammar(sample: Sample): Promise<RawRun> {
+  await prepare(sample)
+  const load = load1()
+  const grammarEvaluationState = new LlamaGrammarEvaluationState({ model, grammar })
+  const end = new JsonEndDetector()
+  const output: Token[] = []
+  const start = performance.now()
+  let firstTokenMs = 0
+  for await (const token of seq.evaluate(
+    sample.tokens.slice(sample.reused, sample.promptTokens) as Token[],
+    { temperature: 0, grammarEvaluationState },
+  )) {
+    if (!output.length) firstTokenMs = performance.now() - start
+    output.push(token)
+    if (end.push(model.detokenize([token])) || output.length >= maxTokensFor(engine.config)) break
+  }
+  return { load, firstTokenMs, totalMs: performance.now() - start, tokens: output.length }
+}
+
+// Warm: the system prompt and context stay in the cache; only the request and answer are new.
+// Each request is followed by its raw replays, in an order that rotates, so that load changes
+// hit every variant alike. The JS thread's event-loop delay is measured during pipeline runs.
+// A fresh monitor per run: re-enabling one would count the time it spent disabled as a delay.
+const loopDelays: Array<{ p99: number; max: number }> = []
+const warm: Sample[] = []
+const rawWarm: RawRun[] = []
+const perTokenWarm: RawRun[] = []
+const grammarWarm: RawRun[] = []
+let n = 0
+for (let round = 0; round < rounds; round++) {
+  for (let i = 3; i < requests.length; i++, n++) {
+    const steps: Array<() => Promise<void>> = [
+      async () => {
+        const monitor = monitorEventLoopDelay({ resolution: 5 })
+        monitor.enable()
+        warm.push(await run(requests[i]!, i + round * 100))
+        monitor.disable()
+        loopDelays.push({ p99: monitor.percentile(99) / 1e6, max: monitor.max / 1e6 })
+      },
+      async () => void rawWarm.push(await rawSame(warm.at(-1)!)),
+      async () => void perTokenWarm.push(await rawPerToken(warm.at(-1)!)),
+      ...(withGrammar ? [async () => void grammarWarm.push(await rawGrammar(warm.at(-1)!))] : []),
+    ]
+    // The pipeline runs first (the raw replays need its tokens); the replays rotate.
+    await steps[0]!()
+    const replays = steps.slice(1)
+    for (let k = 0; k < replays.length; k++) await replays[(k + n) % replays.length]!()
+  }
 }
 await raw.dispose()
+
+// Cold raw: the whole first cold prompt in one batch on an empty sequence.
+const rawCold = await (async () => {
+  const c = await model.createContext({ contextSize: 4096, threads })
+  const s = c.getSequence()
+  const load = load1()
+  const start = performance.now()
+  await s.evaluateWithoutGeneratingNewTokens(
+    cold[0]!.tokens.slice(0, cold[0]!.promptTokens) as Token[],
+  )
+  const ms = performance.now() - start
+  await c.dispose()
+  return { load, firstTokenMs: ms, tokens: cold[0]!.promptTokens }
+})()
 await engine.dispose()
 rmSync(dataDir, { recursive: true, force: true })
 
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 const warmTtft = median(warm.map((s) => s.firstTokenMs))
 const coldTtft = median(cold.map((s) => s.firstTokenMs))
 const warmTotal = median(warm.map((s) => s.totalMs))
+const warmCommand = median(warm.map((s) => s.commandMs))
 const rawWarmTotal = median(rawWarm.map((r) => r.totalMs))
 const decodeTps = median(
-  warm.map((s) => s.outputTokens / Math.max(1e-9, (s.totalMs - s.firstTokenMs) / 1000)),
+  warm.map((s) => s.batches.length / Math.max(1e-9, (s.totalMs - s.firstTokenMs) / 1000)),
 )
-const pipelineOverhead =
-  warm.reduce((a, s) => a + s.totalMs, 0) / rawWarm.reduce((a, r) => a + r.totalMs, 0) - 1
+const pipelineOverhead = sum(warm.map((s) => s.totalMs)) / sum(rawWarm.map((r) => r.totalMs)) - 1
+const perTokenRatio = sum(warm.map((s) => s.totalMs)) / sum(perTokenWarm.map((r) => r.totalMs)) - 1
+const msPerSample = (runs: RawRun[]) =>
+  sum(runs.map((r) => r.totalMs - r.firstTokenMs)) / Math.max(1, sum(runs.map((r) => r.tokens - 1)))
+const rawMsPerToken = msPerSample(rawWarm)
+const grammarMsPerToken = grammarWarm.length ? msPerSample(grammarWarm) : NaN
+const loopP99 = Math.max(...loopDelays.map((d) => d.p99))
+const loopMax = Math.max(...loopDelays.map((d) => d.max))
 const peakRssMb = process.resourceUsage().maxRSS / 1024
+const loads = [...warm, ...rawWarm, ...perTokenWarm, ...grammarWarm].map((x) => x.load)
 
 console.log(
-  `fixture ${shape} (Q8_0) ready in ${ms(fixtureMs)} ms; model load ${ms(loadMs)} ms; threads ${threads}${threadsSetting ? '' : ' (default)'}`,
+  `decoding ${decoding}; fixture ${shape} (Q8_0) ready in ${ms(fixtureMs)} ms; model load ${ms(loadMs)} ms (token table ${ms(tableMs)} ms); threads ${threads}${threadsSetting ? '' : ' (default)'}`,
 )
 for (const [label, list] of [
   ['cold', cold],
@@ -166,29 +310,37 @@ for (const [label, list] of [
 ] as const) {
   for (const s of list) {
     console.log(
-      `${label}  ttft ${ms(s.firstTokenMs)} ms  command ${ms(s.commandMs)} ms  total ${ms(s.totalMs)} ms  ` +
-        `prompt ${s.promptTokens} tok  output ${s.outputTokens} tok  "${s.request}"`,
+      `${label}  load ${s.load}  context ${ms(s.contextMs)} ms  ttft ${ms(s.firstTokenMs)} ms  command ${ms(s.commandMs)} ms  total ${ms(s.totalMs)} ms  ` +
+        `prompt ${s.promptTokens} tok  sampled ${s.outputTokens} tok in ${s.batches.length} batches  "${s.request}"`,
     )
   }
 }
+for (const [label, list] of [
+  ['raw      ', rawWarm],
+  ['per-token', perTokenWarm],
+  ['grammar  ', grammarWarm],
+] as const) {
+  for (const r of list)
+    console.log(
+      `${label} load ${r.load}  first ${ms(r.firstTokenMs)} ms  total ${ms(r.totalMs)} ms  (${r.tokens} tok)`,
+    )
+}
 console.log(
-  `event loop delay during warm requests: p99 ${ms(loopDelay.percentile(99) / 1e6)} ms, max ${ms(loopDelay.max / 1e6)} ms`,
+  `event loop delay during warm requests: p99 ${ms(loopP99)} ms (worst run), max ${ms(loopMax)} ms`,
 )
 console.log(
   `preload ${ms(preloadMs)} ms, then first request: ttft ${ms(afterPreload.firstTokenMs)} ms, ` +
     `command ${ms(afterPreload.commandMs)} ms, total ${ms(afterPreload.totalMs)} ms`,
 )
 console.log(
-  `raw   cold prompt eval ${ms(rawCold.firstTokenMs)} ms (${rawCold.evaluatedPrompt} tok), total ${ms(rawCold.totalMs)} ms`,
+  `raw cold prompt eval ${ms(rawCold.firstTokenMs)} ms (${rawCold.tokens} tok, load ${rawCold.load})`,
 )
-for (const r of rawWarm)
-  console.log(
-    `raw   warm prompt eval ${ms(r.firstTokenMs)} ms (${r.evaluatedPrompt} tok), total ${ms(r.totalMs)} ms`,
-  )
 console.log(
   `warm ttft ${ms(warmTtft)} ms vs cold ${ms(coldTtft)} ms (${(coldTtft / warmTtft).toFixed(1)}x); ` +
-    `warm command ${ms(median(warm.map((s) => s.commandMs)))} ms; warm total ${ms(warmTotal)} ms vs raw ${ms(rawWarmTotal)} ms ` +
-    `(overhead ${(pipelineOverhead * 100).toFixed(1)}%); decode ${decodeTps.toFixed(1)} tok/s; peak RSS ${ms(peakRssMb)} MB`,
+    `warm command ${ms(warmCommand)} ms; warm total ${ms(warmTotal)} ms vs raw ${ms(rawWarmTotal)} ms ` +
+    `(overhead ${(pipelineOverhead * 100).toFixed(1)}%; vs per-token baseline ${(perTokenRatio * 100).toFixed(1)}%); ` +
+    `per sampled token: raw ${ms(rawMsPerToken)} ms, grammar ${ms(grammarMsPerToken)} ms; ` +
+    `decode ${decodeTps.toFixed(1)} samples/s; peak RSS ${ms(peakRssMb)} MB; load ${Math.min(...loads)}-${Math.max(...loads)}`,
 )
 console.log(
   JSON.stringify({
@@ -196,21 +348,29 @@ console.log(
     shape,
     threads,
     commandChars,
+    decoding,
     loadMs: ms(loadMs),
+    tokenTableMs: ms(tableMs),
     coldFirstTokenMs: ms(coldTtft),
     coldTotalMs: ms(median(cold.map((s) => s.totalMs))),
     warmFirstTokenMs: ms(warmTtft),
-    warmCommandMs: ms(median(warm.map((s) => s.commandMs))),
+    warmCommandMs: ms(warmCommand),
     warmTotalMs: ms(warmTotal),
     warmSpeedupFirstToken: Math.round((coldTtft / warmTtft) * 10) / 10,
-    decodeTokensPerSecond: Math.round(decodeTps * 10) / 10,
+    decodeSamplesPerSecond: Math.round(decodeTps * 10) / 10,
     preloadMs: ms(preloadMs),
     firstRequestAfterPreloadFirstTokenMs: ms(afterPreload.firstTokenMs),
     rawWarmTotalMs: ms(rawWarmTotal),
     rawColdFirstTokenMs: ms(rawCold.firstTokenMs),
     pipelineOverheadPct: Math.round(pipelineOverhead * 1000) / 10,
+    vsPerTokenBaselinePct: Math.round(perTokenRatio * 1000) / 10,
+    rawMsPerSampledToken: ms(rawMsPerToken),
+    grammarMsPerToken: ms(grammarMsPerToken),
+    warmSamples: warm.length,
+    loadAvgMin: Math.min(...loads),
+    loadAvgMax: Math.max(...loads),
     peakRssMb: ms(peakRssMb),
-    eventLoopDelayP99Ms: ms(loopDelay.percentile(99) / 1e6),
-    eventLoopDelayMaxMs: ms(loopDelay.max / 1e6),
+    eventLoopDelayP99Ms: ms(loopP99),
+    eventLoopDelayMaxMs: ms(loopMax),
   }),
 )

@@ -127,18 +127,33 @@ describe('LlmEngine with the tiny fixture model', () => {
     await e.dispose()
   })
 
-  it('bounds every request with a timeout', async () => {
-    const { engine: e } = engine({
-      timeoutMs: 1000,
-      maxCommandChars: 4000,
-      maxExplanationChars: 4000,
+  it('bounds every request with a timeout, even when a stage hangs', async () => {
+    // A random-weight model may answer at once, so the stage that overruns is the safety check:
+    // a verdict that takes 30 s must not hold the request past its 1 s deadline.
+    const e = new LlmEngine({
+      dataDir,
+      env: { CMDAI_MODEL: tiny },
+      emit,
+      safety: {
+        analyze: (command, shell) =>
+          new Promise<Verdict>((resolve) =>
+            setTimeout(
+              () => resolve({ command, shell, risk: 'moderate', action: 'allow', reasons: [] }),
+              30_000,
+            ).unref(),
+          ),
+        redact: (text) => ({ text, count: 0 }),
+      },
+      settings: { gpu: 'cpu', threads: 1, contextSize: 2048, timeoutMs: 1000 },
     })
-    await e.currentBackend()?.ensureReady()
+    await e.load()
+    const started = performance.now()
     await expect(
       e.generate({ request: 'list files', requestId: 'r4', context }),
     ).rejects.toMatchObject({
       code: 'timeout',
     })
+    expect(performance.now() - started).toBeLessThan(5000)
     await e.dispose()
   })
 

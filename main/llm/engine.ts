@@ -52,6 +52,8 @@ export interface LlmEngineOptions {
   safety?: SafetyPort | (() => Promise<SafetyPort>)
   /** Skip automatic context gathering (git, directory listing): use only what requests give. */
   gatherContext?: boolean
+  /** How the local backend decodes structured answers (benchmarks compare both). */
+  decoding?: 'scaffold' | 'grammar'
 }
 
 export interface GenerateOptions {
@@ -193,6 +195,7 @@ export class LlmEngine {
             gpu: this.settings.gpu,
             threads: this.settings.threads,
             contextSize: this.settings.contextSize,
+            decoding: this.options.decoding,
           })
         : new OpenAiBackend({ ...this.settings.openai!, env: this.env })
       this.backend = created
@@ -358,8 +361,12 @@ export class LlmEngine {
       },
     })
     const generation = parseGeneration(response.text)
+    // The safety check is bounded by the request's deadline too.
     const early = commandCheck
-      ? await (commandCheck as Promise<{ command: string; verdict: Verdict; at: number }>)
+      ? await untilAborted(
+          commandCheck as Promise<{ command: string; verdict: Verdict; at: number }>,
+          signal,
+        )
       : null
     let verdict: Verdict
     let commandMs: number
@@ -368,7 +375,10 @@ export class LlmEngine {
       commandMs = early.at
     } else {
       // Backends that do not stream (or a parse mismatch): check the final command.
-      verdict = await safety.analyze(generation.command, parts.shell)
+      verdict = await untilAborted(
+        Promise.resolve(safety.analyze(generation.command, parts.shell)),
+        signal,
+      )
       commandMs = performance.now() - started
       this.emit('llm:command', { requestId, command: generation.command, verdict })
     }
@@ -447,6 +457,16 @@ export class LlmEngine {
     for (const controller of this.requests.values()) controller.abort()
     await this.unload()
   }
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 /** A local endpoint (Ollama, LM Studio on this machine) is not "remote": nothing leaves the machine. */

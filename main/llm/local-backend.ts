@@ -104,6 +104,7 @@ export class LocalBackend implements LlmBackend {
   private chatWrapper: ChatWrapper | null = null
   private table: TokenTable | null = null
   private trace: DecodeTrace | null = null
+  private tableMs = 0
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
   private disposed = false
   private threads = 1
@@ -157,8 +158,10 @@ export class LocalBackend implements LlmBackend {
         threads: this.threads,
       })
       this.chatWrapper = resolveChatWrapper(model)
+      const tableStart = performance.now()
       this.table =
         this.options.decoding === 'grammar' ? null : await TokenTable.build(model, signal)
+      this.tableMs = performance.now() - tableStart
       this.sequence = context.getSequence()
       this.context = context
       this.model = model
@@ -337,12 +340,15 @@ export class LocalBackend implements LlmBackend {
     contextTokens: readonly number[]
     threads: number
     lastDecode: DecodeTrace | null
+    /** Time spent building the token table at load. */
+    tableMs: number
   } {
     return {
       model: this.model,
       contextTokens: [...(this.sequence?.contextTokens ?? [])],
       threads: this.threads,
       lastDecode: this.trace,
+      tableMs: this.tableMs,
     }
   }
 

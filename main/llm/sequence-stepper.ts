@@ -28,21 +28,28 @@ export class TokenTable implements TokenVocab {
         const text = model.detokenize([t as Token])
         texts[t] = text
         const piece = scanStringPiece(text)
-        if (!text || !piece.clean || (!piece.closed && !piece.body)) bias.set(t as Token, 'never')
+        if (!text || !piece.clean || (!piece.closed && !piece.body)) {
+          if (text || !model.isEogToken(t as Token)) bias.set(t as Token, 'never')
+          else banEog(bias, t as Token)
+        }
       }
       await new Promise((resolve) => setImmediate(resolve))
     }
     return new TokenTable(model, texts, bias)
   }
 
-  /** Bans every token that does not start one of `alternatives` (EOG tokens cannot be banned). */
+  /**
+   * Lifts every token that starts one of `alternatives` far above the rest (+1000 logits, while
+   * logits span tens), so greedy sampling picks the best of them: the same choice as banning all
+   * others, with a bias list of a few hundred tokens instead of the whole vocabulary.
+   */
   choiceBias(alternatives: readonly string[]): TokenBias {
     const key = JSON.stringify(alternatives)
     let bias = this.choices.get(key)
     if (!bias) {
       bias = new TokenBias(this.model.tokenizer)
       for (let t = 0; t < this.texts.length; t++) {
-        if (choiceOf(this.texts[t]!, alternatives) < 0) bias.set(t as Token, 'never')
+        if (choiceOf(this.texts[t]!, alternatives) >= 0) bias.set(t as Token, { logit: 1000 })
       }
       this.choices.set(key, bias)
     }
@@ -60,6 +67,17 @@ export class TokenTable implements TokenVocab {
   tokenize(text: string): number[] {
     return this.model.tokenize(text, false, 'trimLeadingSpace')
   }
+}
+
+/**
+ * TokenBias.set ignores end-of-generation tokens, but inside a JSON string the model must not end
+ * the answer (node-llama-cpp's grammars forbid it the same way), so they are banned through the
+ * bias map that node-llama-cpp 3.x reads. If that internal ever changes, an EOG token sampled
+ * inside a string just ends the value: the output stays valid either way.
+ */
+function banEog(bias: TokenBias, token: Token): void {
+  const biases = (bias as unknown as { _biases?: unknown })._biases
+  if (biases instanceof Map) biases.set(token, -Infinity)
 }
 
 function vocabularySize(model: LlamaModel): number {
