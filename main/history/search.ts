@@ -59,6 +59,13 @@ interface Matcher {
   candidates?: string
 }
 
+/**
+ * Search done entirely in SQL: tsvector (full text), ILIKE over the trigram-indexed texts
+ * (substring), pg_trgm `<%` (fuzzy), pgvector (semantic). The app searches with the in-memory
+ * index instead (search-index.ts; `HistoryStore.search`), which answers the same for full text,
+ * substring, semantic and every filter (search-index.test.ts checks it) in a fraction of the
+ * time; this path is `HistoryStore.searchSql`, the reference the index is tested against.
+ */
 export async function searchHistory(
   db: PGlite,
   params: SearchParams,
@@ -159,8 +166,8 @@ async function buildMatcher(
       const [vector] = await embedder.embed([query])
       if (!vector) return null
       const dims = Math.trunc(embedder.dimensions)
-      // Nearest neighbours from the HNSW index (see embeddings.ts), then ranked mostly by
-      // similarity. ef_search bounds how many candidates the index walks.
+      // The 100 nearest embeddings (an exact scan: no HNSW index since schema version 4), then
+      // ranked mostly by similarity, as the in-memory index does.
       return {
         where: 'TRUE',
         rank: '0',
