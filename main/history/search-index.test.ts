@@ -6,6 +6,7 @@ import type { HistoryFilter, HistorySearchResult, SearchMode } from '../../contr
 import { HashedTrigramEmbedder } from './embedder'
 import { editDistance, trigramSimilarity, trigrams, wordScore } from './fuzzy'
 import { redactForHistory } from './redact'
+import { loadSearchIndex } from './index-loader'
 import { HistoryStore } from './store'
 import { generateHistory } from './synthetic'
 
@@ -62,14 +63,18 @@ const summary = (r: HistorySearchResult) =>
     failures: h.failures,
     lastId: h.last.id,
     lastStarted: h.last.startedAt,
-    score: Math.round(h.score * 1e6) / 1e6,
+    score: h.score,
   }))
 
 async function same(query: string, mode: SearchMode, filter?: HistoryFilter, limit = 40) {
   const params = { query, mode, filter, limit }
   const fast = await store.search(params)
   const sql = await store.searchSql(params)
-  expect(summary(fast), `${mode} "${query}" ${JSON.stringify(filter)}`).toEqual(summary(sql))
+  const label = `${mode} "${query}" ${JSON.stringify(filter)}`
+  // Scores move with the clock between the two calls (recency): compare them within 1e-4.
+  const strip = (r: HistorySearchResult) => summary(r).map(({ score: _, ...rest }) => rest)
+  expect(strip(fast), label).toEqual(strip(sql))
+  fast.hits.forEach((h, i) => expect(h.score, label).toBeCloseTo(sql.hits[i]!.score, 4))
   return fast
 }
 
@@ -161,13 +166,52 @@ describe('in-memory index answers like SQL', () => {
     const after = await Promise.all(
       ['git', 'docker', 'ls'].map((q) => store.search({ query: q, mode: 'text', limit: 30 })),
     )
-    // Scores move with the clock (recency); everything else is the same.
     const noScore = (r: HistorySearchResult) => summary(r).map(({ score: _, ...rest }) => rest)
     expect(after.map(noScore)).toEqual(before.map(noScore))
     expect((await store.search({ query: 'a', mode: 'semantic', limit: 1 })).pendingEmbeddings).toBe(
       0,
     )
   }, 60_000)
+})
+
+describe('index consistency', () => {
+  it('concurrent writes and deletes leave the index as a fresh build from the database', async () => {
+    const t = newest + 10_000
+    const cmd = (command: string, i: number) => ({
+      command,
+      startedAt: t + i,
+      exitCode: i % 2,
+      cwd: `/srv/app-${i % 3}`,
+      source: 'terminal',
+    })
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => store.recordCommands([cmd(`zdeploy app-${i}`, i)])),
+      store.delete({ filter: { cwd: '/srv/app-1' } }),
+      ...Array.from({ length: 8 }, (_, i) =>
+        store.recordCommands([cmd(`zdeploy app-${i}`, 100 + i), cmd(`rollback ${i}`, 200 + i)]),
+      ),
+      store.delete({ filter: { since: t + 205, until: t + 207 } }),
+    ])
+    const fresh = await loadSearchIndex(store.db)
+    const now = Date.now()
+    // Writes are applied in call order: the first delete removed app-1's first deploys only.
+    const deploys = fresh.search({ query: 'zdeploy app', mode: 'text', limit: 50 }, null, now)
+    expect(deploys.hits).toHaveLength(8)
+    expect(deploys.hits.find((h) => h.command === 'zdeploy app-1')?.uses).toBe(1)
+    for (const [query, mode, filter] of [
+      ['zdeploy', 'text', undefined],
+      ['rollback', 'text', undefined],
+      ['app-', 'substring', { exit: 'fail' }],
+      ['', 'text', { cwd: '/srv' }],
+      ['git', 'text', undefined],
+    ] as const) {
+      const params = { query, mode, filter, limit: 50 }
+      const a = store.search(params).then((r) => r.hits)
+      expect(await a, `${mode} "${query}"`).toEqual(
+        fresh.search(params, null, now).hits.map((h) => ({ ...h, score: expect.any(Number) })),
+      )
+    }
+  })
 })
 
 describe('fuzzy word matching', () => {

@@ -374,7 +374,7 @@ export class SearchIndex {
       const code = this.runExit.data[r]!
       if (exit === 'ok' && code !== 0) continue
       if (exit === 'fail' && (code === 0 || code === NULL_EXIT)) continue
-      if (typeof exit === 'number' && code !== exit) continue
+      if (typeof exit === 'number' && (code !== exit || code === NULL_EXIT)) continue
       const t = this.runStarted.data[r]!
       if (t < since || t >= until) continue
       if (cwdOk) {
