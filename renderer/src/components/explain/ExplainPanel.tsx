@@ -120,7 +120,7 @@ export function ExplainPanel({ api, command, shell, onClose }: Props) {
           </tbody>
         </table>
       )}
-      <section aria-live="polite" className="explain-model">
+      <section aria-live="polite" className="explain-model" data-state={modelState}>
         <h3>In plain words</h3>
         {modelState === 'waiting' && <p className="muted">The model is reading the command…</p>}
         {modelState === 'unavailable' && (
@@ -129,7 +129,9 @@ export function ExplainPanel({ api, command, shell, onClose }: Props) {
           </p>
         )}
         {(modelState === 'streaming' || modelState === 'done') && (
-          <p data-testid="explain-text">{explanation}</p>
+          <p data-testid="explain-text">
+            {explanation || (modelState === 'done' ? 'The model gave no explanation.' : '')}
+          </p>
         )}
       </section>
     </Overlay>
