@@ -37,14 +37,18 @@ export function createServices(options: ServicesOptions): Services {
   }
   // Semantic history search: only the model file's metadata is read here; the embedding model
   // loads when history first needs a vector (in the background, after the database opens).
-  const embedder = createLocalEmbedder(options.dataDir, deps.env)
+  let embedder = createLocalEmbedder(options.dataDir, deps.env)
+  const findEmbedder = () => {
+    embedder ??= createLocalEmbedder(options.dataDir, deps.env)
+    return embedder
+  }
   const domains: Domain[] = [
     createAppDomain(deps, options.version),
     createSettingsDomain(deps),
     createTerminalDomain(deps),
     createSafetyDomain(deps),
     createLlmDomain(deps),
-    createHistoryDomain(deps, { embedder }),
+    createHistoryDomain(deps, { embedder, findEmbedder }),
   ]
   let disposed = false
   return {

@@ -14,6 +14,11 @@ const OPEN_WAIT_MS = 15_000
 
 export interface HistoryDomainOptions {
   embedder?: Embedder | null
+  /**
+   * Looks for an embedding model again (called after a model download finishes), so one that
+   * was downloaded while the app runs is used without a restart.
+   */
+  findEmbedder?: () => Embedder | null
   openWaitMs?: number
 }
 
@@ -57,6 +62,14 @@ export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOpti
       return null
     },
   )
+
+  // An embedding model downloaded from the model manager starts semantic indexing at once.
+  const stopWatchingDownloads = deps.events.subscribe((event, payload) => {
+    if (event !== 'models:progress' || !options.findEmbedder) return
+    if ((payload as { state?: string }).state !== 'done' || !store || store.embedder) return
+    const found = options.findEmbedder()
+    if (found) store.setEmbedder(found)
+  })
 
   async function ready(): Promise<HistoryStore> {
     if (store) return store
@@ -143,6 +156,7 @@ export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOpti
     name: 'history',
     async dispose() {
       unsubscribe()
+      stopWatchingDownloads()
       await chain
       const s = await opening
       status.state = 'closed'
