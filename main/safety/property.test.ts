@@ -41,7 +41,8 @@ const WRAPPERS: Array<(cmd: string) => string> = [
   (c) => `eval ${quote(c)}`,
   (c) => `ssh host ${quote(c)}`,
   (c) => `su -c ${quote(c)}`,
-  (c) => `(${c})`,
+  // Spaces matter: `((cmd))` would be bash arithmetic, not two nested subshells.
+  (c) => `( ${c} )`,
   (c) => `{ ${c}; }`,
   (c) => `echo ${quote(c)} | sh`,
   (c) => `bash <<< ${quote(c)}`,

@@ -94,7 +94,9 @@ export const wrapperRules: Record<string, Rule> = {
     runOrRecord(c, opts.operands, 'command')
   }),
   nice: wrapper((c) => {
-    const args = c.args.filter((a) => !/^-\d+$/.test(a.value))
+    // `nice -10 cmd` is the old form of `-n 10`; only nice's own first word can be that, not
+    // the wrapped command's arguments (`nice kill -9 -1`).
+    const args = /^-\d+$/.test(c.args[0]?.value ?? '') ? c.args.slice(1) : c.args
     runOrRecord(
       c,
       parseOptions(args, { shortWithValue: 'n', stopAtOperand: true }).operands,
