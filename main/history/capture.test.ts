@@ -10,23 +10,10 @@ import { Router } from '../ipc/router'
 import { PtyService } from '../terminal/pty-service'
 import { createHistoryDomain } from './domain'
 import { LATEST_VERSION } from './migrations'
+import { waitFor } from '../testing/wait-for'
 
 const root = mkdtempSync(join(tmpdir(), 'cmdai-history-capture-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('capture through a real PTY with shell integration', () => {
   it('records commands run in bash and answers searches through the router', async () => {

@@ -7,6 +7,7 @@ import { resolveAppRoot } from '../config/paths'
 import { EventHub } from '../ipc/event-hub'
 import { PtyService } from './pty-service'
 import { resolveShell } from './shells'
+import { waitFor } from '../testing/wait-for'
 
 interface Recorded {
   event: EventName
@@ -30,20 +31,6 @@ function commands(id: string): TerminalCommand[] {
     .filter((r) => r.event === 'terminal:command')
     .map((r) => r.payload as TerminalCommand)
     .filter((c) => c.ptyId === id)
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
 }
 
 beforeAll(() => {
