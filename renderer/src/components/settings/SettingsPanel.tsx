@@ -118,7 +118,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
 
           <Section id="terminal" title="Terminal">
             <TextSetting
-              key={`shell:${s.terminal.shell}`}
               label="Shell"
               mono
               value={s.terminal.shell}
@@ -130,7 +129,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               }
             />
             <TextSetting
-              key={`dir:${s.terminal.startDirectory}`}
               label="Start directory"
               mono
               value={s.terminal.startDirectory}
@@ -155,7 +153,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               }
             />
             <TextSetting
-              key={`scrollback:${s.terminal.scrollback}`}
               label="Scrollback lines"
               inputMode="numeric"
               value={String(s.terminal.scrollback)}
@@ -182,7 +179,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               onChange={(theme) => void save('appearance.theme', { appearance: { theme } })}
             />
             <TextSetting
-              key={`fontSize:${s.appearance.fontSize}`}
               label="Font size"
               inputMode="numeric"
               value={String(s.appearance.fontSize)}
@@ -195,7 +191,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               }
             />
             <TextSetting
-              key={`fontFamily:${s.appearance.fontFamily}`}
               label="Terminal font family"
               value={s.appearance.fontFamily}
               placeholder="the default monospace font"
@@ -215,7 +210,6 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
             </p>
             {SHORTCUTS.map(([key, label]) => (
               <TextSetting
-                key={`${key}:${s.shortcuts[key]}`}
                 label={label}
                 mono
                 value={s.shortcuts[key]}

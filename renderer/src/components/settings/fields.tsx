@@ -45,6 +45,12 @@ interface TextProps extends Common {
 export function TextSetting(props: TextProps) {
   const id = useId()
   const [draft, setDraft] = useState(props.value)
+  // A new saved value replaces the draft without remounting the input, so focus stays put.
+  const [saved, setSaved] = useState(props.value)
+  if (props.value !== saved) {
+    setSaved(props.value)
+    setDraft(props.value)
+  }
   const commit = () => {
     if (draft !== props.value) props.onCommit(draft)
   }
