@@ -28,14 +28,40 @@ describe('TabBar', () => {
       />,
     )
     const [first, second] = screen.getAllByRole('tab')
-    expect(first).toHaveProperty('ariaSelected', 'true')
+    expect(first!.getAttribute('aria-selected')).toBe('true')
     expect(second!.textContent).toContain('zsh: tmp')
     fireEvent.click(second!)
     expect(onSelect).toHaveBeenCalledWith(2)
-    fireEvent.click(screen.getByRole('button', { name: 'Close zsh: tmp' }))
+    fireEvent.click(screen.getByTestId('close-tab-2'))
     expect(onClose).toHaveBeenCalledWith(2)
+    expect(onSelect).toHaveBeenCalledTimes(1) // the close click does not also select the tab
     fireEvent.click(screen.getByRole('button', { name: 'New tab' }))
     expect(onNew).toHaveBeenCalledOnce()
+  })
+
+  it('moves between tabs with the arrow keys and closes the focused one with Delete', () => {
+    const onSelect = vi.fn()
+    const onClose = vi.fn()
+    render(
+      <TabBar
+        tabs={tabs}
+        activeKey={1}
+        activeState="running"
+        onSelect={onSelect}
+        onClose={onClose}
+        onNew={vi.fn()}
+        onKill={vi.fn()}
+        onRestart={vi.fn()}
+      />,
+    )
+    const list = screen.getByRole('tablist', { name: 'Terminals' })
+    fireEvent.keyDown(list, { key: 'ArrowRight' })
+    expect(onSelect).toHaveBeenLastCalledWith(2)
+    fireEvent.keyDown(list, { key: 'ArrowLeft' })
+    expect(onSelect).toHaveBeenLastCalledWith(2) // wraps around from the first tab
+    fireEvent.keyDown(list, { key: 'Delete' })
+    expect(onClose).toHaveBeenCalledWith(1)
+    expect(screen.getAllByRole('tab').map((t) => t.tabIndex)).toEqual([0, -1])
   })
 
   it('disables Kill when the shell is not running', () => {

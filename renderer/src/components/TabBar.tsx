@@ -24,31 +24,69 @@ interface Props {
 
 export function TabBar(props: Props) {
   const { tabs, activeKey, activeState } = props
+
+  // Arrow keys move between tabs, Home/End jump, Delete closes the focused tab.
+  const onTabKey = (event: React.KeyboardEvent<HTMLDivElement>) => {
+    const index = tabs.findIndex((t) => t.key === activeKey)
+    let next: TabSummary | undefined
+    if (event.key === 'ArrowRight') next = tabs[(index + 1) % tabs.length]
+    else if (event.key === 'ArrowLeft') next = tabs[(index - 1 + tabs.length) % tabs.length]
+    else if (event.key === 'Home') next = tabs[0]
+    else if (event.key === 'End') next = tabs[tabs.length - 1]
+    else if (event.key === 'Delete') {
+      event.preventDefault()
+      props.onClose(activeKey)
+      return
+    } else return
+    event.preventDefault()
+    if (!next) return
+    props.onSelect(next.key)
+    const list = event.currentTarget
+    requestAnimationFrame(() =>
+      list.querySelector<HTMLElement>(`[data-key="${next.key}"]`)?.focus(),
+    )
+  }
+
   return (
     <header className="tabbar">
-      <div className="tabs" role="tablist" aria-label="Terminals">
-        {tabs.map((tab) => (
-          <div key={tab.key} className={`tab ${tab.key === activeKey ? 'active' : ''}`}>
-            <button
-              role="tab"
-              className="tab-title"
-              aria-selected={tab.key === activeKey}
-              data-state={tab.state}
-              onClick={() => props.onSelect(tab.key)}
-            >
-              {tab.state === 'exited' || tab.state === 'failed' ? '■ ' : ''}
-              {tab.title}
-            </button>
-            <button
-              className="tab-close"
-              aria-label={`Close ${tab.title}`}
-              title="Close tab (Ctrl+Shift+W)"
-              onClick={() => props.onClose(tab.key)}
-            >
-              ×
-            </button>
-          </div>
-        ))}
+      <div className="tabs">
+        {/* The tablist holds only tabs (WAI-ARIA); closing is a mouse target inside the tab and
+            Delete or Ctrl+Shift+W from the keyboard. */}
+        <div className="tablist" role="tablist" aria-label="Terminals" onKeyDown={onTabKey}>
+          {tabs.map((tab) => {
+            const active = tab.key === activeKey
+            return (
+              <div
+                key={tab.key}
+                role="tab"
+                tabIndex={active ? 0 : -1}
+                className={`tab ${active ? 'active' : ''}`}
+                aria-selected={active}
+                aria-keyshortcuts="Delete"
+                data-state={tab.state}
+                data-key={tab.key}
+                onClick={() => props.onSelect(tab.key)}
+              >
+                <span className="tab-title">
+                  {tab.state === 'exited' || tab.state === 'failed' ? '■ ' : ''}
+                  {tab.title}
+                </span>
+                <span
+                  className="tab-close"
+                  aria-hidden="true"
+                  title={`Close ${tab.title} (Ctrl+Shift+W)`}
+                  data-testid={`close-tab-${tab.key}`}
+                  onClick={(event) => {
+                    event.stopPropagation()
+                    props.onClose(tab.key)
+                  }}
+                >
+                  ×
+                </span>
+              </div>
+            )
+          })}
+        </div>
         <button
           className="tab-new"
           aria-label="New tab"
@@ -60,8 +98,12 @@ export function TabBar(props: Props) {
       </div>
       <div className="tab-actions">
         {props.onAsk && (
-          <button onClick={props.onAsk} aria-label="Ask for a command" title="Ask (Ctrl/Cmd+K)">
-            Ask <kbd>{describeShortcut('Mod+K')}</kbd>
+          <button
+            onClick={props.onAsk}
+            title="Ask for a command"
+            aria-keyshortcuts="Control+K Meta+K"
+          >
+            Ask <kbd aria-hidden="true">{describeShortcut('Mod+K')}</kbd>
           </button>
         )}
         {props.onHistory && (
