@@ -185,7 +185,7 @@ describe('Palette', () => {
     fireEvent.keyDown(body, { key: 'Enter' })
     expect(await screen.findByRole('alertdialog')).toHaveProperty(
       'textContent',
-      expect.stringContaining('overwrites the remote branch history'),
+      expect.stringContaining('Overwrites the remote branch history'),
     )
     expect(fake.callsTo('pty:write')).toEqual([])
     fireEvent.keyDown(body, { key: 'Enter' })

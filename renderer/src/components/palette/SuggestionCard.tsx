@@ -44,6 +44,7 @@ export function SuggestionCard(props: Props) {
   const command = editing ? editText : content.command
   const blocked = verdict?.action === 'block'
   const needsConfirm = verdict?.action === 'confirm'
+  const assumptions = (content.assumptions ?? []).filter((a) => a.trim())
   const risky = verdict?.reasons.filter((r) => r.risk === 'high' || r.risk === 'critical') ?? []
 
   return (
@@ -114,11 +115,11 @@ export function SuggestionCard(props: Props) {
         </p>
       )}
       {content.historyNote && <p className="card-explanation">{content.historyNote}</p>}
-      {content.assumptions && content.assumptions.length > 0 && (
+      {assumptions.length > 0 && (
         <div className="card-assumptions">
           <span className="muted">Assumes:</span>
           <ul>
-            {content.assumptions.map((a) => (
+            {assumptions.map((a) => (
               <li key={a}>{a}</li>
             ))}
           </ul>
@@ -175,10 +176,9 @@ export function SuggestionCard(props: Props) {
       )}
       {confirming && needsConfirm && (
         <div className="card-confirm" role="alertdialog" aria-label="Confirm a high-risk command">
-          <strong>This is high risk.</strong> It will{' '}
-          {risky.map((r) => r.message.replace(/\.$/, '').toLowerCase()).join('; ') ||
-            'change your system'}
-          . Press Enter again or choose “Run anyway” to go ahead.
+          <strong>This is high risk:</strong>{' '}
+          {risky.map((r) => r.message.replace(/\.$/, '')).join('; ') || 'it changes your system'}.{' '}
+          Press Enter again or choose “Run anyway” to go ahead.
         </div>
       )}
 
