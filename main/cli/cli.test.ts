@@ -1,11 +1,18 @@
 import { spawnSync } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
 import { readPackageVersion } from '../config/paths'
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cmdai-cli-'))
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
 function cmdai(...args: string[]) {
   return spawnSync(process.execPath, ['bin/cmdai.mjs', ...args], {
     encoding: 'utf8',
     timeout: 60_000,
+    env: { ...process.env, CMDAI_DATA_DIR: dataDir },
   })
 }
 
@@ -35,5 +42,17 @@ describe('cmdai CLI entry', () => {
     const result = cmdai('serve', '--port', '99999')
     expect(result.status).not.toBe(0)
     expect(result.stderr).toMatch(/Invalid port/)
+  })
+
+  it('searches imported history through the index and through Postgres itself (--sql)', () => {
+    const file = join(dataDir, 'history.zsh')
+    writeFileSync(file, ': 1700000000:0;git status\n: 1700000100:0;docker compose up -d\n')
+    expect(cmdai('history', 'import', file).stdout).toMatch(/Imported 2 of 2 zsh entries/)
+    for (const extra of [[], ['--sql']]) {
+      const result = cmdai('history', 'search', '--json', ...extra, 'compose')
+      expect(result.status).toBe(0)
+      const hits = (JSON.parse(result.stdout) as { hits: Array<{ command: string }> }).hits
+      expect(hits.map((h) => h.command)).toEqual(['docker compose up -d'])
+    }
   })
 })

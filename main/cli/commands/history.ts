@@ -30,14 +30,19 @@ export function registerHistoryCommands(program: Command): void {
       .argument('[query]', 'what to look for', '')
       .option('-m, --mode <mode>', `${SEARCH_MODES.join('|')}`, parseMode, 'text' as SearchMode)
       .option('-n, --limit <n>', 'how many results', parseCount, 20)
+      .option(
+        '--sql',
+        'answer from Postgres itself (tsvector, ILIKE, pg_trgm, pgvector) instead of the in-memory index; slower, same results (see main/history/SEARCH.md)',
+      )
       .option('--json', 'print JSON'),
   ).action(
     async (
       query: string,
-      options: FilterOptions & { mode: SearchMode; limit: number; json?: boolean },
+      options: FilterOptions & { mode: SearchMode; limit: number; json?: boolean; sql?: boolean },
     ) => {
       await withStore(async (store) => {
-        const result = await store.search({
+        const search = options.sql ? store.searchSql.bind(store) : store.search.bind(store)
+        const result = await search({
           query,
           mode: options.mode,
           limit: options.limit,
