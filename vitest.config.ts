@@ -11,6 +11,7 @@ export default defineConfig({
       'renderer/src/**/*.test.{ts,tsx}',
       'scripts/**/*.test.ts',
     ],
+    setupFiles: ['./vitest.setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests spawn shells, load models and open databases: keep this 2-core box calm.

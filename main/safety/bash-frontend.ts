@@ -353,7 +353,8 @@ class Walker {
 
   private expansion(node: Node): string {
     const name = node.descendantsOfType('variable_name')[0]?.text ?? node.namedChild(0)?.text ?? ''
-    const known = this.vars.get(name) ?? KNOWN_VARS[name]
+    const known =
+      this.vars.get(name) ?? (Object.hasOwn(KNOWN_VARS, name) ? KNOWN_VARS[name] : undefined)
     if (node.type === 'simple_expansion') return known ?? DYN
     // ${X:-default} / ${X-default}: when X is unknown the default is what the shell uses.
     const text = node.text

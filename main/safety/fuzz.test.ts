@@ -89,6 +89,16 @@ describe('fuzz', () => {
     )
   })
 
+  it('treats Object.prototype names as plain names (found by this fuzz test)', () => {
+    for (const shell of SHELL_DIALECTS) {
+      for (const cmd of ['__proto__', 'constructor', 'rm -rf $__proto__', 'echo ${constructor}']) {
+        const verdict = analyzeCommand(cmd, { shell })
+        checkVerdict(verdict)
+        expect(verdict.reasons.map((r) => r.ruleId)).not.toContain('engine.error')
+      }
+    }
+  })
+
   it('handles long and deeply nested input', () => {
     checkVerdict(analyzeCommand('ls | '.repeat(2000) + 'cat'))
     let nested = 'rm -rf /'

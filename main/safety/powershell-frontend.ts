@@ -93,7 +93,9 @@ export function extractPowershell(text: string): {
   for (const cmd of s.commands) {
     const name = cmd.words[0]
     if (!name) continue
-    const alias = PS_ALIASES[name.value.toLowerCase()]
+    const lower = name.value.toLowerCase()
+    // Own keys only: `__proto__` or `constructor` typed as a command is not an alias.
+    const alias = Object.hasOwn(PS_ALIASES, lower) ? PS_ALIASES[lower] : undefined
     if (alias) cmd.words[0] = { ...name, value: alias }
   }
   return { commands: s.commands, findings: [], parseError: s.parseError }
