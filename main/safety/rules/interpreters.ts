@@ -114,15 +114,7 @@ const shell: Rule = wrapper((c) => {
   const file = opts.operands[0]
   if (file && processSubstitutionScript(c, file)) return c.engine.record(c)
   if (!file || opts.short.has('s')) {
-    stdinCode(c, (text, from) =>
-      c.engine.runInnerScript(
-        text,
-        dialect,
-        Array.isArray(from) ? from : [{ value: text, raw: '', span: from, quoted: true }],
-        c.ctx,
-        `${c.name} (stdin)`,
-      ),
-    )
+    runStdinScript(c, dialect)
   }
   c.engine.record(c)
 })
@@ -194,15 +186,7 @@ const source: Rule = (c) => {
     return
   }
   const dialect = c.ctx.dialect === 'powershell' ? 'bash' : c.ctx.dialect
-  stdinCode(c, (text, from) =>
-    c.engine.runInnerScript(
-      text,
-      dialect,
-      Array.isArray(from) ? from : [{ value: text, raw: '', span: from, quoted: true }],
-      c.ctx,
-      `${c.name} (stdin)`,
-    ),
-  )
+  runStdinScript(c, dialect)
 }
 
 const SHELL_OUT =
@@ -312,4 +296,17 @@ export const interpreterRules: Record<string, Rule> = {
   lua: interpreter(/^-e$/),
   osascript: interpreter(/^-e$/),
   Rscript: interpreter(/^-e$/),
+}
+
+/** Script text that reaches an interpreter on stdin runs as a script of that dialect. */
+function runStdinScript(c: CommandView, dialect: ShellDialect): void {
+  stdinCode(c, (text, from) =>
+    c.engine.runInnerScript(
+      text,
+      dialect,
+      Array.isArray(from) ? from : [{ value: text, raw: '', span: from, quoted: true }],
+      c.ctx,
+      `${c.name} (stdin)`,
+    ),
+  )
 }

@@ -1,4 +1,4 @@
-import type { Rule } from '../engine'
+import type { CommandView, Rule } from '../engine'
 import { hasFlag } from '../options'
 
 const ESSENTIAL =
@@ -28,15 +28,7 @@ const manager =
     if (!verb || verbs.read.test(verb) || c.args.some((a) => dryRun.test(a.value))) return
     const pkgs = opts.operands.slice(1)
     if (verbs.remove.test(verb)) {
-      const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
-      if (essential)
-        c.emit(
-          'pkg.remove.essential',
-          'critical',
-          `Removes ${essential.value}, which the system needs to run`,
-          essential,
-        )
-      else
+      if (!flagEssentialRemoval(c, pkgs))
         c.emit(
           'pkg.remove',
           'high',
@@ -77,15 +69,8 @@ const pacman: Rule = (c) => {
     return
   if (/^-R|^--remove/.test(op.value)) {
     const pkgs = c.opts().operands
-    const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
-    if (essential)
-      c.emit(
-        'pkg.remove.essential',
-        'critical',
-        `Removes ${essential.value}, which the system needs to run`,
-        essential,
-      )
-    else c.emit('pkg.remove', 'high', 'Removes packages with pacman', op)
+    if (!flagEssentialRemoval(c, pkgs))
+      c.emit('pkg.remove', 'high', 'Removes packages with pacman', op)
   } else c.emit('pkg.change', 'moderate', 'Installs or upgrades packages with pacman', op)
 }
 const brew = manager('brew', {
@@ -187,4 +172,17 @@ export const packageRules: Record<string, Rule> = {
   composer: simpleManager('composer'),
   conda: simpleManager('conda'),
   mamba: simpleManager('mamba'),
+}
+
+/** Removing a package the system needs to run is critical; returns whether one was found. */
+function flagEssentialRemoval(c: CommandView, pkgs: CommandView['args']): boolean {
+  const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
+  if (!essential) return false
+  c.emit(
+    'pkg.remove.essential',
+    'critical',
+    `Removes ${essential.value}, which the system needs to run`,
+    essential,
+  )
+  return true
 }

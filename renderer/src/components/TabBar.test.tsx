@@ -1,32 +1,38 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react'
+import type { ComponentProps } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { TabBar } from './TabBar'
 
 afterEach(cleanup)
 
-describe('TabBar', () => {
-  const tabs = [
-    { key: 1, title: 'bash: home', state: 'running' as const },
-    { key: 2, title: 'zsh: tmp', state: 'exited' as const },
-  ]
+const tabs = [
+  { key: 1, title: 'bash: home', state: 'running' as const },
+  { key: 2, title: 'zsh: tmp', state: 'exited' as const },
+]
 
+function renderBar(overrides: Partial<ComponentProps<typeof TabBar>> = {}) {
+  return render(
+    <TabBar
+      tabs={tabs}
+      activeKey={1}
+      activeState="running"
+      onSelect={vi.fn()}
+      onClose={vi.fn()}
+      onNew={vi.fn()}
+      onKill={vi.fn()}
+      onRestart={vi.fn()}
+      {...overrides}
+    />,
+  )
+}
+
+describe('TabBar', () => {
   it('marks the active tab and reports selection, closing and new tabs', () => {
     const onSelect = vi.fn()
     const onClose = vi.fn()
     const onNew = vi.fn()
-    render(
-      <TabBar
-        tabs={tabs}
-        activeKey={1}
-        activeState="running"
-        onSelect={onSelect}
-        onClose={onClose}
-        onNew={onNew}
-        onKill={vi.fn()}
-        onRestart={vi.fn()}
-      />,
-    )
+    renderBar({ onSelect, onClose, onNew })
     const [first, second] = screen.getAllByRole('tab')
     expect(first!.getAttribute('aria-selected')).toBe('true')
     expect(second!.textContent).toContain('zsh: tmp')
@@ -42,18 +48,7 @@ describe('TabBar', () => {
   it('moves between tabs with the arrow keys and closes the focused one with Delete', () => {
     const onSelect = vi.fn()
     const onClose = vi.fn()
-    render(
-      <TabBar
-        tabs={tabs}
-        activeKey={1}
-        activeState="running"
-        onSelect={onSelect}
-        onClose={onClose}
-        onNew={vi.fn()}
-        onKill={vi.fn()}
-        onRestart={vi.fn()}
-      />,
-    )
+    renderBar({ onSelect, onClose })
     const list = screen.getByRole('tablist', { name: 'Terminals' })
     fireEvent.keyDown(list, { key: 'ArrowRight' })
     expect(onSelect).toHaveBeenLastCalledWith(2)
@@ -65,18 +60,7 @@ describe('TabBar', () => {
   })
 
   it('disables Kill when the shell is not running', () => {
-    render(
-      <TabBar
-        tabs={tabs}
-        activeKey={2}
-        activeState="exited"
-        onSelect={vi.fn()}
-        onClose={vi.fn()}
-        onNew={vi.fn()}
-        onKill={vi.fn()}
-        onRestart={vi.fn()}
-      />,
-    )
+    renderBar({ activeKey: 2, activeState: 'exited' })
     expect(screen.getByRole('button', { name: 'Kill shell' })).toHaveProperty('disabled', true)
     expect(screen.getByRole('button', { name: 'Restart shell' })).toHaveProperty('disabled', false)
   })
