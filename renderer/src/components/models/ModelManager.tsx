@@ -9,7 +9,7 @@ import { DownloadBar } from './DownloadBar'
 import { formatBytes, formatGb, formatMs, ramFit, recommendedModel } from './format'
 import { ImportForm } from './ImportForm'
 import { PullForm } from './PullForm'
-import { useDownloads } from './use-downloads'
+import { barActions, useDownloads } from './use-downloads'
 
 export interface RequestTiming {
   totalMs: number
@@ -168,9 +168,7 @@ function CatalogRow(props: {
           entry={entry}
           name={model.name}
           expectedBytes={model.sizeBytes}
-          onPause={() => downloads.pause(model.uri)}
-          onResume={() => downloads.resume(model.uri)}
-          onCancel={() => downloads.cancel(model.uri)}
+          {...barActions(downloads, model.uri)}
         />
       ) : (
         !props.installed && (

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react'
 import { DownloadBar } from './DownloadBar'
-import type { Downloads } from './use-downloads'
+import { barActions, type Downloads } from './use-downloads'
 
 interface Props {
   downloads: Downloads
@@ -57,9 +57,7 @@ export function PullForm({ downloads, catalogUris }: Props) {
           key={entry.uri}
           entry={entry}
           name={entry.uri.split('/').pop() ?? entry.uri}
-          onPause={() => downloads.pause(entry.uri)}
-          onResume={() => downloads.resume(entry.uri)}
-          onCancel={() => downloads.cancel(entry.uri)}
+          {...barActions(downloads, entry.uri)}
         />
       ))}
     </form>

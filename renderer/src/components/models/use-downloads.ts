@@ -23,6 +23,15 @@ export interface Downloads {
   cancel(uri: string): void
 }
 
+/** The pause/resume/cancel handlers of a `DownloadBar` for one download. */
+export function barActions(downloads: Downloads, uri: string) {
+  return {
+    onPause: () => downloads.pause(uri),
+    onResume: () => downloads.resume(uri),
+    onCancel: () => downloads.cancel(uri),
+  }
+}
+
 type StopIntent = 'pause' | 'cancel'
 
 /**

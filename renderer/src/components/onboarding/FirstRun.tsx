@@ -4,7 +4,7 @@ import type { Settings } from '../../../../contract/settings'
 import { errorMessage, type Api } from '../../api/client'
 import { DownloadBar } from '../models/DownloadBar'
 import { formatBytes, formatGb, recommendedModel } from '../models/format'
-import { useDownloads } from '../models/use-downloads'
+import { barActions, useDownloads } from '../models/use-downloads'
 import '../panels.css'
 
 type ModelList = LlmResults['models:list']
@@ -92,9 +92,7 @@ export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
               entry={entry}
               name={model.name}
               expectedBytes={model.sizeBytes}
-              onPause={() => downloads.pause(model.uri)}
-              onResume={() => downloads.resume(model.uri)}
-              onCancel={() => downloads.cancel(model.uri)}
+              {...barActions(downloads, model.uri)}
             />
           )}
           {entry?.status === 'running' && (
