@@ -30,6 +30,8 @@ export async function startServe(extraEnv: Record<string, string> = {}): Promise
       SHELL: '/bin/bash',
       LANG: 'C.UTF-8',
       CMDAI_DATA_DIR: dataDir,
+      // A build in its own folder (parallel test runs); see electron.vite.config.ts.
+      ...(process.env.CMDAI_OUT_DIR ? { CMDAI_OUT_DIR: process.env.CMDAI_OUT_DIR } : {}),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -21,6 +21,15 @@ export function resolveAppRoot(): string {
   return resolve(import.meta.dirname ?? '.', '..', '..')
 }
 
+/**
+ * Where `electron-vite build` writes the app (`out/` in the checkout). `CMDAI_OUT_DIR` moves it,
+ * so that several builds (parallel test runs, a developer's scratch build) never overwrite the
+ * one another process is serving.
+ */
+export function resolveOutDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(resolveAppRoot(), env.CMDAI_OUT_DIR || 'out')
+}
+
 /** The app's version from package.json (the CLI and browser mode do not have Electron's). */
 export function readPackageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(resolveAppRoot(), 'package.json'), 'utf8')) as {

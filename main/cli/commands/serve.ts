@@ -3,7 +3,12 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { readPackageVersion, resolveAppRoot, resolveDataDir } from '../../config/paths'
+import {
+  readPackageVersion,
+  resolveAppRoot,
+  resolveDataDir,
+  resolveOutDir,
+} from '../../config/paths'
 import { rendererIndex } from '../../server/static-files'
 
 export function registerServe(program: Command): void {
@@ -16,7 +21,7 @@ export function registerServe(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (default: any free port)', parsePort, 0)
     .option('--build', 'rebuild the renderer before serving')
     .action(async (options: { port: number; build?: boolean }) => {
-      const staticDir = join(resolveAppRoot(), 'out', 'renderer')
+      const staticDir = join(resolveOutDir(), 'renderer')
       if (options.build || !existsSync(rendererIndex(staticDir))) buildRenderer()
       const dataDir = resolveDataDir()
       mkdirSync(dataDir, { recursive: true })
