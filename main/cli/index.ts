@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { readPackageVersion } from '../config/paths'
-import { commands } from './commands'
+import { commands, type RegisterCommands } from './commands'
 
 const program = new Command()
   .name('cmdai')
@@ -12,9 +12,24 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride()
 
-for (const register of commands) register(program)
+/**
+ * Only the module of the subcommand being run is loaded; help, `--version` and unknown commands
+ * load them all (so help lists everything and typos get suggestions).
+ */
+async function registerCommands(argv: string[]): Promise<void> {
+  const name = argv.slice(2).find((arg) => !arg.startsWith('-'))
+  const owner = commands.find((c) => typeof c === 'object' && name && c.names.includes(name))
+  const chosen = owner ? [owner] : commands
+  const registers: RegisterCommands[] = await Promise.all(
+    chosen.map((c) => (typeof c === 'function' ? c : c.load())),
+  )
+  // Plain register functions are loaded anyway; keep their commands available.
+  if (owner) for (const c of commands) if (typeof c === 'function') registers.push(c)
+  for (const register of registers) register(program)
+}
 
 try {
+  await registerCommands(process.argv)
   await program.parseAsync(process.argv)
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode)
