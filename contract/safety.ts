@@ -5,6 +5,11 @@ export type Risk = 'safe' | 'moderate' | 'high' | 'critical'
 /** What the app does with a verdict, after the safety level and policy rules are applied. */
 export type PolicyAction = 'allow' | 'confirm' | 'block'
 export type ShellDialect = 'bash' | 'sh' | 'zsh' | 'fish' | 'powershell'
+/**
+ * The OS the shell runs on. It changes what a command means: in PowerShell on Windows `rm` is
+ * Remove-Item, on Linux and macOS it is /bin/rm. `unknown` rates by the worse reading.
+ */
+export type Platform = 'linux' | 'macos' | 'windows' | 'unknown'
 /** How strict the mapping from risk to action is (see `main/safety/policy.ts`). */
 export type SafetyLevel = 'strict' | 'moderate' | 'permissive'
 
@@ -16,6 +21,12 @@ export const SHELL_DIALECTS = [
   'fish',
   'powershell',
 ] as const satisfies readonly ShellDialect[]
+export const PLATFORMS = [
+  'linux',
+  'macos',
+  'windows',
+  'unknown',
+] as const satisfies readonly Platform[]
 export const SAFETY_LEVELS = [
   'strict',
   'moderate',
@@ -113,11 +124,17 @@ export const safetyRequests = {
       shell: z.enum(SHELL_DIALECTS).optional(),
       level: z.enum(SAFETY_LEVELS).optional(),
       role: z.string().max(100).optional(),
+      /** The OS the shell runs on; the app's own host when absent. */
+      platform: z.enum(PLATFORMS).optional(),
     })
     .strict(),
   /** The structural breakdown of a command (programs, flags, targets), no model needed. */
   'safety:explain': z
-    .object({ command: commandText, shell: z.enum(SHELL_DIALECTS).optional() })
+    .object({
+      command: commandText,
+      shell: z.enum(SHELL_DIALECTS).optional(),
+      platform: z.enum(PLATFORMS).optional(),
+    })
     .strict(),
   /** Redact secrets (API keys, tokens, passwords) in a text. */
   'safety:redact': z.object({ text: commandText }).strict(),

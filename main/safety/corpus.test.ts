@@ -3,7 +3,7 @@ import { analyzeCommand, initSafety } from './index'
 import { loadCorpus } from './corpus'
 import { RISK_ORDER } from './types'
 
-const cases = loadCorpus()
+const cases = loadCorpus(undefined, 'original')
 
 beforeAll(async () => {
   await initSafety()
