@@ -1,4 +1,10 @@
 import { z } from 'zod'
+import {
+  agentEventInputSchema,
+  agentEventsQuerySchema,
+  type AgentEvent,
+  type AgentEventsResult,
+} from './agent'
 
 const text = (max: number) => z.string().max(max)
 const epochMs = z.number().int().min(0).max(8.64e15)
@@ -98,6 +104,10 @@ export const historyRequests = {
     .strict(),
   /** Whether the database is open, and how long opening took. */
   'history:status': z.object({}).strict(),
+  /** Record what a coding agent asked about or ran (contract/agent.ts); ran commands also get a row. */
+  'history:recordAgent': agentEventInputSchema,
+  /** The Agents view: agents' commands, newest first. */
+  'history:agentEvents': agentEventsQuerySchema,
 } as const satisfies Record<string, z.ZodType>
 
 /** One recorded command row. */
@@ -187,6 +197,8 @@ export interface HistoryResults {
   'history:updateAi': HistoryAiRequest
   'history:export': { format: 'jsonl' | 'csv'; rows: number; data: string }
   'history:status': HistoryStatus
+  'history:recordAgent': AgentEvent
+  'history:agentEvents': AgentEventsResult
 }
 
 export interface HistoryEvents {
@@ -194,4 +206,6 @@ export interface HistoryEvents {
   'history:recorded': HistoryCommand
   /** An AI request was recorded or updated. */
   'history:ai': HistoryAiRequest
+  /** A coding agent's command was recorded. */
+  'history:agent': AgentEvent
 }

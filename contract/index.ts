@@ -10,6 +10,7 @@ import { safetyRequests, type SafetyEvents, type SafetyResults } from './safety'
 import { llmRequests, type LlmEvents, type LlmResults } from './llm'
 import { historyRequests, type HistoryEvents, type HistoryResults } from './history'
 import { settingsRequests, type SettingsEvents, type SettingsResults } from './settings'
+import { agentRequests, type AgentEvents, type AgentResults } from './agent'
 import type { Result } from './errors'
 
 export * from './errors'
@@ -19,6 +20,7 @@ export type * from './safety'
 export type * from './llm'
 export type * from './history'
 export * from './settings'
+export type * from './agent'
 
 /** Input schemas of every request, keyed by `domain:verb`. Main validates with these. */
 export const requestSchemas = {
@@ -28,17 +30,32 @@ export const requestSchemas = {
   ...llmRequests,
   ...historyRequests,
   ...settingsRequests,
+  ...agentRequests,
 } as const
 
 type Schemas = typeof requestSchemas
 
 /** Result types of every request. */
 export interface Results
-  extends AppResults, TerminalResults, SafetyResults, LlmResults, HistoryResults, SettingsResults {}
+  extends
+    AppResults,
+    TerminalResults,
+    SafetyResults,
+    LlmResults,
+    HistoryResults,
+    SettingsResults,
+    AgentResults {}
 
 /** Every event stream, keyed by `domain:name`. */
 export interface Events
-  extends AppEvents, TerminalEvents, SafetyEvents, LlmEvents, HistoryEvents, SettingsEvents {}
+  extends
+    AppEvents,
+    TerminalEvents,
+    SafetyEvents,
+    LlmEvents,
+    HistoryEvents,
+    SettingsEvents,
+    AgentEvents {}
 
 export type Channel = keyof Schemas
 export type EventName = keyof Events
