@@ -6,26 +6,43 @@ const shortcut = z
   .max(40)
   .regex(
     /^((Mod|Ctrl|Alt|Shift|Meta)\+)*[A-Za-z0-9]$|^((Mod|Ctrl|Alt|Shift|Meta)\+)*(F\d{1,2}|Enter|Space|Escape)$/,
-    'a shortcut like Mod+K or Ctrl+Shift+E',
+    'Write a shortcut like Mod+K or Ctrl+Shift+E: modifiers, then one letter, digit or key name',
   )
+
+/** A whole number in [min, max]; every way of missing it gets the same sentence. */
+function wholeNumber(min: number, max: number, message: string) {
+  return z.number({ error: message }).int({ error: message }).min(min, message).max(max, message)
+}
 
 export const appearanceSettingsSchema = z
   .object({
     /** `system` follows the OS light/dark setting live. */
     theme: z.enum(['system', 'light', 'dark']).default('system'),
-    fontSize: z.number().int().min(8).max(32).default(13),
-    fontFamily: z.string().max(200).default(''),
+    fontSize: wholeNumber(8, 32, 'Font size is a whole number of pixels from 8 to 32').default(13),
+    fontFamily: z.string().max(200, 'A font list of at most 200 characters').default(''),
   })
   .strict()
 
 export const terminalSettingsSchema = z
   .object({
     /** Path or name of the shell for new tabs; empty: the login shell. */
-    shell: z.string().max(4096).default(''),
+    shell: z.string().max(4096, 'A path of at most 4096 characters').default(''),
     /** Directory new tabs start in; empty: the home directory. */
-    startDirectory: z.string().max(4096).default(''),
+    startDirectory: z.string().max(4096, 'A path of at most 4096 characters').default(''),
     gpuAcceleration: z.enum(['auto', 'off']).default('auto'),
-    scrollback: z.number().int().min(100).max(200_000).default(10_000),
+    /** Tabs (shell, cwd, title, scrollback) come back when the app or `cmdai serve` starts again. */
+    restoreTabs: z.boolean().default(true),
+    /** How long a page's shells keep running after it closed or lost its connection. */
+    reconnectGraceMinutes: z
+      .number({ error: 'Minutes from 0 to 1440' })
+      .min(0, 'Minutes from 0 to 1440')
+      .max(1440, 'Minutes from 0 to 1440')
+      .default(10),
+    scrollback: wholeNumber(
+      100,
+      200_000,
+      'Scrollback is a whole number of lines from 100 to 200,000',
+    ).default(10_000),
   })
   .strict()
 
@@ -76,24 +93,82 @@ export const settingsSchema = z
     privacy: privacySettingsSchema.default(privacySettingsSchema.parse({})),
     onboarding: onboardingSettingsSchema.default(onboardingSettingsSchema.parse({})),
     /** Model and backend settings; see main/llm/settings.ts for the schema. */
-    llm: z.record(z.string(), z.unknown()).default({}),
+    llm: z
+      .record(z.string(), z.unknown(), { error: 'must be a JSON object such as {"model": "…"}' })
+      .default({}),
   })
   .strict()
 
 export type Settings = z.output<typeof settingsSchema>
 
+/** Every key optional, at every depth, and no defaults: what is left out stays as it is stored. */
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends Record<string, unknown> ? DeepPartial<T[K]> : T[K]
+}
+
+/**
+ * A patch of one section: the section's own checks, but every key optional and no defaults filled
+ * in, at any depth (zod's `.partial()` keeps the defaults, so a patch of one key would carry every
+ * other key of the section back to its default).
+ */
+function patchOf(schema: z.ZodObject): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {}
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const inner: z.ZodType = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field
+    shape[key] = (inner instanceof z.ZodObject ? patchOf(inner) : inner).optional()
+  }
+  return z.object(shape).strict()
+}
+
+export type SettingsPatch = DeepPartial<Omit<Settings, 'llm'>> & {
+  llm?: Record<string, unknown>
+}
+
+/** A patch of settings.json: merged into what is stored, key by key. */
 export const settingsPatchSchema = z
   .object({
-    appearance: appearanceSettingsSchema.partial().optional(),
-    terminal: terminalSettingsSchema.partial().optional(),
-    safety: safetySettingsSchema.partial().optional(),
-    shortcuts: shortcutSettingsSchema.partial().optional(),
-    privacy: privacySettingsSchema.partial().optional(),
-    onboarding: onboardingSettingsSchema.partial().optional(),
+    appearance: patchOf(appearanceSettingsSchema).optional(),
+    terminal: patchOf(terminalSettingsSchema).optional(),
+    safety: patchOf(safetySettingsSchema).optional(),
+    shortcuts: patchOf(shortcutSettingsSchema).optional(),
+    privacy: patchOf(privacySettingsSchema).optional(),
+    onboarding: patchOf(onboardingSettingsSchema).optional(),
     llm: z.record(z.string(), z.unknown()).optional(),
   })
-  .strict()
-export type SettingsPatch = z.input<typeof settingsPatchSchema>
+  .strict() as unknown as z.ZodType<SettingsPatch, SettingsPatch>
+
+/**
+ * `patch` laid over the stored JSON object `raw`: objects merge key by key at every depth, except
+ * the `llm` section, whose top-level values are replaced whole (e.g. `llm.openai`).
+ */
+export function mergeSettingsPatch(
+  raw: Record<string, unknown>,
+  patch: SettingsPatch,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...raw }
+  for (const [section, values] of Object.entries(patch)) {
+    if (values === undefined) continue
+    const current = raw[section]
+    merged[section] =
+      section === 'llm'
+        ? { ...(isPlainObject(current) ? current : {}), ...values }
+        : mergeDeep(current, values)
+  }
+  return merged
+}
+
+function mergeDeep(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch) || !isPlainObject(base)) return patch
+  const out: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) out[key] = mergeDeep(base[key], value)
+  }
+  return out
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
 
 export const settingsRequests = {
   /** The validated settings with defaults filled in, and where they are stored. */

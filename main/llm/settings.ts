@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { CmdaiError, privacySettingsSchema, safetySettingsSchema } from '../../contract'
+import { SettingsStore } from '../settings/settings-store'
 
 /** The `llm` section of `<dataDir>/settings.json`. Everything is optional; defaults are sane. */
 export const llmSettingsSchema = z
@@ -40,44 +40,56 @@ export function settingsPath(dataDir: string): string {
   return join(dataDir, 'settings.json')
 }
 
+/** The llm section's problems in one line each (`llm.gpu: …`), at most three. */
+function describeLlmIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `llm${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`)
+    .join('; ')
+}
+
+/** Throws when `llm` is not a valid llm section (the settings store calls it before any write). */
+export function validateLlmSection(llm: unknown): void {
+  if (!isObject(llm)) throw new Error('llm must be a JSON object such as {"model": "…"}')
+  const parsed = llmSettingsSchema.safeParse(llm)
+  if (!parsed.success) throw new Error(describeLlmIssues(parsed.error))
+}
+
+/** settings.json through its one reader and writer, with the llm section checked on write. */
+function store(dataDir: string): SettingsStore {
+  return new SettingsStore(dataDir, validateLlmSection)
+}
+
 function readSettingsFile(dataDir: string): Record<string, unknown> {
-  const path = settingsPath(dataDir)
-  if (!existsSync(path)) return {}
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'))
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error('not an object')
-    return parsed as Record<string, unknown>
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err)
-    throw new CmdaiError('invalid_input', `${path} is not valid JSON (${why})`)
-  }
+  return store(dataDir).raw()
 }
 
 /** Reads and validates the llm settings; other sections of settings.json belong to other domains. */
 export function readLlmSettings(dataDir: string, overrides: LlmSettingsInput = {}): LlmSettings {
   const file = readSettingsFile(dataDir)
-  const section = { ...((file.llm as object | undefined) ?? {}), ...overrides }
-  const parsed = llmSettingsSchema.safeParse(section)
+  if (file.llm !== undefined && !isObject(file.llm)) {
+    throw new CmdaiError(
+      'invalid_input',
+      `${settingsPath(dataDir)}: "llm" must be a JSON object such as {"model": "…"}`,
+    )
+  }
+  const parsed = llmSettingsSchema.safeParse({ ...(file.llm ?? {}), ...overrides })
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `llm.${i.path.join('.')}: ${i.message}`)
-      .join('; ')
-    throw new CmdaiError('invalid_input', `${settingsPath(dataDir)}: ${issues}`)
+    throw new CmdaiError(
+      'invalid_input',
+      `${settingsPath(dataDir)}: ${describeLlmIssues(parsed.error)}`,
+    )
   }
   return parsed.data
 }
 
-/** Updates keys of the llm section, keeping every other section as it was. */
+/** Updates keys of the llm section, keeping every other section (and other llm keys) as it was. */
 export function writeLlmSettings(dataDir: string, patch: Partial<LlmSettingsInput>): void {
-  const file = readSettingsFile(dataDir)
-  const llm = { ...((file.llm as object | undefined) ?? {}), ...patch }
-  llmSettingsSchema.parse(llm)
-  const path = settingsPath(dataDir)
-  const tmp = `${path}.tmp-${process.pid}`
-  writeFileSync(tmp, `${JSON.stringify({ ...file, llm }, null, 2)}\n`)
-  renameSync(tmp, path)
+  store(dataDir).update({ llm: patch })
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 export type PrivacySettings = z.output<typeof privacySettingsSchema>

@@ -1,16 +1,12 @@
+import { CmdaiError } from '../../contract'
 import type { Domain, DomainDeps } from '../domain'
-import { llmSettingsSchema } from '../llm/settings'
+import { validateLlmSection } from '../llm/settings'
 import { SettingsStore } from './settings-store'
+import { checkSettingsPatch } from './validate'
 
 export function createSettingsStore(dataDir: string): SettingsStore {
   // The model engine owns the llm section's schema; the store applies it before any write.
-  return new SettingsStore(dataDir, (llm) => {
-    const parsed = llmSettingsSchema.safeParse(llm)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new Error(`llm.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
-    }
-  })
+  return new SettingsStore(dataDir, validateLlmSection)
 }
 
 export function createSettingsDomain(deps: DomainDeps): Domain {
@@ -22,7 +18,10 @@ export function createSettingsDomain(deps: DomainDeps): Domain {
   })
   deps.router.handle('settings:get', () => snapshot())
   deps.router.handle('settings:update', (patch) => {
-    const next = snapshot(store.update(patch))
+    const checked = checkSettingsPatch(patch, store.read(), deps.env)
+    if (checked.problems.length > 0)
+      throw new CmdaiError('invalid_input', checked.problems.map((p) => p.message).join('; '))
+    const next = snapshot(store.update(checked.patch))
     deps.events.emit('settings:changed', next)
     return next
   })

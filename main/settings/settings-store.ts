@@ -2,6 +2,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -9,7 +10,13 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { z } from 'zod'
-import { CmdaiError, settingsSchema, type Settings, type SettingsPatch } from '../../contract'
+import {
+  CmdaiError,
+  mergeSettingsPatch,
+  settingsSchema,
+  type Settings,
+  type SettingsPatch,
+} from '../../contract'
 
 /**
  * `<dataDir>/settings.json`: one JSON object with a section per domain. Reads validate and fill
@@ -31,17 +38,20 @@ export class SettingsStore {
     return this.parse(this.readRaw())
   }
 
+  /**
+   * Merges `patch` into what is stored, key by key at every depth (the `llm` section key by key
+   * at its top level: its values are replaced whole), validates the result and writes it.
+   */
   update(patch: SettingsPatch): Settings {
-    const raw = this.readRaw()
-    const merged: Record<string, unknown> = { ...raw }
-    for (const [section, values] of Object.entries(patch)) {
-      if (values === undefined) continue
-      const current = raw[section]
-      merged[section] = { ...(isObject(current) ? current : {}), ...values }
-    }
+    const merged = mergeSettingsPatch(this.readRaw(), patch)
     const settings = this.parse(merged)
     this.write(merged)
     return settings
+  }
+
+  /** The file's JSON object as stored (no defaults, not validated); `{}` when there is none. */
+  raw(): Record<string, unknown> {
+    return this.readRaw()
   }
 
   private parse(raw: Record<string, unknown>): Settings {
@@ -76,6 +86,7 @@ export class SettingsStore {
   private write(value: Record<string, unknown>): void {
     const tmp = `${this.path}.tmp-${process.pid}`
     try {
+      mkdirSync(this.dataDir, { recursive: true, mode: 0o700 })
       const fd = openSync(tmp, 'w', 0o600)
       try {
         writeSync(fd, `${JSON.stringify(value, null, 2)}\n`)

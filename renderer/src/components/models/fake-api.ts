@@ -13,7 +13,12 @@ import {
 import type { AppInfo } from '../../../../contract/app'
 import { CmdaiError } from '../../../../contract/errors'
 import type { CatalogModel, LlmResults } from '../../../../contract/llm'
-import { settingsSchema, type Settings, type SettingsSnapshot } from '../../../../contract/settings'
+import {
+  mergeSettingsPatch,
+  settingsSchema,
+  type Settings,
+  type SettingsSnapshot,
+} from '../../../../contract/settings'
 import type { Api } from '../../api/client'
 
 type Handler<C extends Channel> = (
@@ -45,7 +50,8 @@ export function createFakeApi(handlers: Handlers): FakeApi {
       }
       const handler = handlers[channel] as Handler<typeof channel> | undefined
       if (!handler) throw new CmdaiError('unknown_channel', `No fake for ${channel}`)
-      return handler(args)
+      // Handlers get what the router hands on: the parsed arguments.
+      return handler(parsed.data as RequestArgs<typeof channel>)
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set()
@@ -67,7 +73,7 @@ export function createFakeApi(handlers: Handlers): FakeApi {
 
 /**
  * settings:get / settings:update over an in-memory object, validated with the contract's own
- * schema and merged section by section as the settings store does; emits settings:changed.
+ * schema and merged key by key as the settings store does; emits settings:changed.
  */
 export function fakeSettings(
   fake: () => FakeApi,
@@ -93,10 +99,7 @@ export function fakeSettings(
   const handlers: Handlers = {
     'settings:get': () => snapshot(parse(raw)),
     'settings:update': (patch) => {
-      const merged: Record<string, unknown> = { ...raw }
-      for (const [section, values] of Object.entries(patch)) {
-        merged[section] = { ...((raw[section] as object | undefined) ?? {}), ...values }
-      }
+      const merged = mergeSettingsPatch(raw, patch)
       const next = snapshot(parse(merged))
       raw = merged
       fake().emit('settings:changed', next)

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { CmdaiError } from '../../../../contract/errors'
 import { createFakeApi, fakeSettings, type FakeApi } from '../models/fake-api'
 import { SettingsPanel } from './SettingsPanel'
 
@@ -54,37 +55,81 @@ describe('SettingsPanel', () => {
     expect(status.textContent).toBe('Saved')
   })
 
-  it("shows the server's message next to an invalid value and changes nothing else", async () => {
+  it("shows the field's own sentence next to an invalid value and changes nothing else", async () => {
     const { fake, settings } = setup({ terminal: { shell: '/bin/zsh' } })
     await renderPanel(fake)
     const before = settings.current()
     const input = await commit('Scrollback lines', '50')
     expect(input.getAttribute('aria-invalid')).toBe('true')
     const message = document.getElementById(input.getAttribute('aria-describedby')!.split(' ')[1]!)
-    expect(message?.textContent).toMatch(/terminal\.scrollback: .*100/)
+    expect(message?.textContent).toBe('Scrollback is a whole number of lines from 100 to 200,000')
     expect(settings.current()).toEqual(before)
     expect(screen.getByRole('status').textContent).toMatch(/Not saved/)
     // The refused draft stays for the user to fix; other fields keep their saved values.
     expect(input).toHaveProperty('value', '50')
     expect(screen.getByLabelText('Shell')).toHaveProperty('value', '/bin/zsh')
+    await commit('Font size', 'big')
+    expect(screen.getByText('Font size is a whole number of pixels from 8 to 32')).toBeTruthy()
+    expect(fake.callsTo('settings:update')).toHaveLength(0)
 
     await commit('Scrollback lines', '5000')
     expect(settings.current().terminal.scrollback).toBe(5000)
     const saved = screen.getByLabelText('Scrollback lines')
     expect(saved).toHaveProperty('value', '5000')
     expect(saved.getAttribute('aria-invalid')).toBeNull()
-    expect(screen.getByRole('status').textContent).toBe('Saved')
   })
 
-  it('validates shortcuts like the schema before sending them', async () => {
+  it('keeps what was saved before when another field of the same section is saved', async () => {
     const { fake, settings } = setup()
     await renderPanel(fake)
-    const input = await commit('Open the palette', 'Ctrl+')
+    await act(async () =>
+      fireEvent.change(screen.getByLabelText('Theme'), { target: { value: 'dark' } }),
+    )
+    await commit('Font size', '16')
+    await commit('Terminal font family', 'monospace')
+    expect(settings.current().appearance).toEqual({
+      theme: 'dark',
+      fontSize: 16,
+      fontFamily: 'monospace',
+    })
+    await commit('Shell', '/bin/bash')
+    await commit('Scrollback lines', '2000')
+    expect(settings.current().terminal).toMatchObject({ shell: '/bin/bash', scrollback: 2000 })
+    await commit('Open the palette', 'Mod+P')
+    await commit('Search history', 'Alt+H')
+    expect(settings.current().shortcuts).toMatchObject({ palette: 'Mod+P', history: 'Alt+H' })
+  })
+
+  it("shows main's refusal in its own words, without the request's name", async () => {
+    const refuse: FakeApi = createFakeApi({
+      ...fakeSettings(() => refuse, {}).handlers,
+      'settings:update': () => {
+        throw new CmdaiError('invalid_input', 'There is no shell at /bin/nosuchshell')
+      },
+    })
+    await renderPanel(refuse)
+    const input = await commit('Shell', '/bin/nosuchshell')
     expect(input.getAttribute('aria-invalid')).toBe('true')
-    expect(screen.getByText('a shortcut like Mod+K or Ctrl+Shift+E')).toBeTruthy()
+    expect(screen.getByText('There is no shell at /bin/nosuchshell')).toBeTruthy()
+    expect(screen.getByRole('status').textContent).toMatch(/Not saved/)
+  })
+
+  it('checks shortcuts before sending them: syntax, keys the terminal needs, conflicts', async () => {
+    const { fake, settings } = setup()
+    await renderPanel(fake)
+    let input = await commit('Open the palette', 'Ctrl+')
+    expect(input.getAttribute('aria-invalid')).toBe('true')
+    expect(screen.getByText(/^Write a shortcut like Mod\+K or Ctrl\+Shift\+E/)).toBeTruthy()
+    input = await commit('Open the palette', 'Ctrl+C')
+    expect(
+      screen.getByText('Ctrl+C interrupts the running program; choose another shortcut'),
+    ).toBeTruthy()
+    input = await commit('Open the palette', 'Ctrl+R')
+    expect(screen.getByText('Ctrl+R is already the shortcut for “Search history”')).toBeTruthy()
     expect(fake.callsTo('settings:update')).toHaveLength(0)
     await commit('Open the palette', 'Mod+P')
     expect(settings.current().shortcuts.palette).toBe('Mod+P')
+    expect(input.getAttribute('aria-invalid')).toBeNull()
   })
 
   it('sets the safety level, theme and privacy through settings:update', async () => {

@@ -1,9 +1,14 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import {
-  shortcutSettingsSchema,
+  settingsPatchSchema,
   type Settings,
   type SettingsPatch,
 } from '../../../../contract/settings'
+import {
+  SHORTCUT_LABELS,
+  shortcutProblem,
+  type ShortcutAction,
+} from '../../../../contract/shortcuts'
 import { errorMessage, type Api } from '../../api/client'
 import { useSettings } from '../../hooks/use-settings'
 import { Dialog } from './Dialog'
@@ -28,12 +33,7 @@ export const SAFETY_LEVEL_TEXT = {
   permissive: 'Runs safe, moderate and high-risk commands without asking; still blocks critical.',
 } as const
 
-const SHORTCUTS = [
-  ['palette', 'Open the palette'],
-  ['history', 'Search history'],
-  ['explain', 'Explain the selection'],
-  ['newTab', 'New terminal tab'],
-] as const
+const SHORTCUTS = Object.entries(SHORTCUT_LABELS) as Array<[ShortcutAction, string]>
 
 const CONTEXT_ITEMS = [
   ['cwd', 'Current directory'],
@@ -60,7 +60,10 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
     setStatus('failed')
   }
 
+  /** Checks the patch as main will (the schema's own sentences) before sending it. */
   const save = async (field: string, patch: SettingsPatch) => {
+    const parsed = settingsPatchSchema.safeParse(patch)
+    if (!parsed.success) return fail(field, parsed.error.issues[0]?.message ?? 'Not a valid value')
     setStatus('saving')
     try {
       await update(patch)
@@ -73,15 +76,18 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
 
   const saveNumber = (field: string, text: string, toPatch: (n: number) => SettingsPatch) => {
     const trimmed = text.trim()
-    if (!/^\d+$/.test(trimmed)) return fail(field, 'Enter a whole number')
-    void save(field, toPatch(Number(trimmed)))
+    // Not a number at all: the schema's sentence for the field says what it wants.
+    void save(field, toPatch(/^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN))
   }
 
-  const saveShortcut = (key: (typeof SHORTCUTS)[number][0], text: string) => {
+  const saveShortcut = (key: ShortcutAction, text: string) => {
     const field = `shortcuts.${key}`
-    const parsed = shortcutSettingsSchema.shape[key].safeParse(text.trim())
-    if (!parsed.success) return fail(field, parsed.error.issues[0]?.message ?? 'Invalid shortcut')
-    void save(field, { shortcuts: { [key]: parsed.data } })
+    const shortcut = text.trim()
+    const syntax = settingsPatchSchema.safeParse({ shortcuts: { [key]: shortcut } })
+    if (!syntax.success) return fail(field, syntax.error.issues[0]?.message ?? 'Not a shortcut')
+    const problem = snapshot && shortcutProblem(key, shortcut, snapshot.settings.shortcuts)
+    if (problem) return fail(field, problem)
+    void save(field, { shortcuts: { [key]: shortcut } })
   }
 
   const s: Settings | undefined = snapshot?.settings
@@ -122,7 +128,7 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               mono
               value={s.terminal.shell}
               placeholder="the login shell"
-              hint="A path such as /bin/zsh or a name such as fish; empty uses the login shell. Applies to new tabs."
+              hint="A path such as /bin/zsh or a name such as fish; empty uses the login shell. Applies to new tabs; checked when saved."
               error={errors['terminal.shell']}
               onCommit={(shell) =>
                 void save('terminal.shell', { terminal: { shell: shell.trim() } })
@@ -133,7 +139,7 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
               mono
               value={s.terminal.startDirectory}
               placeholder="the home directory"
-              hint="Where new tabs start; empty uses the home directory."
+              hint="An absolute path or ~/…, checked when saved; empty uses the home directory."
               error={errors['terminal.startDirectory']}
               onCommit={(dir) =>
                 void save('terminal.startDirectory', { terminal: { startDirectory: dir.trim() } })
@@ -210,6 +216,7 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
             </p>
             {SHORTCUTS.map(([key, label]) => (
               <TextSetting
+                key={key}
                 label={label}
                 mono
                 value={s.shortcuts[key]}
