@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
 import type { TerminalCommand } from '../../contract/terminal'
 import type { Domain, DomainDeps } from '../domain'
+import { listAgentEvents, recordAgentEvent } from './agent-events'
 import type { Embedder } from './embedder'
 import { exportHistory } from './export'
 import { redactForHistory } from './redact'
@@ -144,6 +145,13 @@ export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOpti
     deps.events.emit('history:ai', row)
     return row
   })
+  router.handle('history:recordAgent', async (args) => {
+    const { event, command } = await recordAgentEvent(await ready(), args, redactForHistory)
+    if (command) deps.events.emit('history:recorded', command)
+    deps.events.emit('history:agent', event)
+    return event
+  })
+  router.handle('history:agentEvents', async (args) => listAgentEvents(await ready(), args))
   router.handle('history:export', async (args) => {
     const chunks: string[] = []
     const rows = await exportHistory(await ready(), args.format, args.filter, (c) => {

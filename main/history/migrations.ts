@@ -132,6 +132,38 @@ export const MIGRATIONS: readonly Migration[] = [
         END $$;`)
     },
   },
+  {
+    version: 5,
+    name: 'agent events (what coding agents asked about or ran; main/history/agent-events.ts)',
+    async up(tx) {
+      await tx.exec(`
+        CREATE TABLE agent_events (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          created_at bigint NOT NULL,
+          started_at bigint NOT NULL,     -- epoch ms
+          client text NOT NULL,           -- the agent's name (MCP clientInfo, hook)
+          client_version text,
+          via text NOT NULL,              -- mcp | hook | cli
+          tool text NOT NULL,             -- run_command, check_command, PreToolUse, ...
+          command text NOT NULL,
+          cwd text,
+          shell text,
+          risk text NOT NULL,
+          action text NOT NULL,           -- allow | confirm | block
+          reasons jsonb NOT NULL,
+          policy_rule text,
+          decision text NOT NULL,         -- contract/agent.ts AGENT_DECISIONS
+          note text,
+          agent_session text,
+          exit_code integer,
+          duration_ms integer,
+          command_id bigint REFERENCES commands(id) ON DELETE SET NULL
+        );
+        CREATE INDEX agent_events_client ON agent_events (client, id DESC);
+        CREATE INDEX agent_events_started ON agent_events (started_at);
+      `)
+    },
+  },
 ]
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
