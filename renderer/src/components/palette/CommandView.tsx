@@ -1,4 +1,5 @@
 import type { RiskReason } from '../../../../contract'
+import { controlSegments, showControls } from '../../../../contract/display'
 import { highlightShell } from '../../lib/highlight'
 
 interface Props {
@@ -9,7 +10,14 @@ interface Props {
   focusedReason?: number | null
 }
 
-/** A command with syntax colours and the risky spans underlined. Display only. */
+/** Line feeds stay line breaks (multi-line commands); every other control character is spelled out. */
+const DISPLAY = { keepNewlines: true } as const
+
+/**
+ * A command with syntax colours and the risky spans underlined. Display only. Control, bidi and
+ * invisible characters are shown as visible escapes (`\e`, `\r`, `\u{202e}`), so a command cannot
+ * hide part of itself (clear the line, retitle the window, reorder text) on the card.
+ */
 export function CommandView({ command, reasons = [], focusedReason = null }: Props) {
   const marks = reasons
     .map((r, index) => ({ ...r, index }))
@@ -17,14 +25,14 @@ export function CommandView({ command, reasons = [], focusedReason = null }: Pro
   const markAt = (offset: number) =>
     marks.find((m) => m.span!.start <= offset && offset < m.span!.end) ?? null
   return (
-    <code className="command-view" aria-label={`Command: ${command}`}>
+    <code className="command-view" aria-label={`Command: ${showControls(command, DISPLAY)}`}>
       {highlightShell(command).flatMap((token) => {
         // Split tokens at mark boundaries so a span can start or end inside a word.
-        const pieces: Array<{ text: string; start: number }> = []
+        const pieces: Array<{ start: number; end: number }> = []
         let pieceStart = token.start
         for (let i = token.start + 1; i <= token.start + token.text.length; i++) {
           if (i === token.start + token.text.length || markAt(i) !== markAt(i - 1)) {
-            pieces.push({ text: command.slice(pieceStart, i), start: pieceStart })
+            pieces.push({ start: pieceStart, end: i })
             pieceStart = i
           }
         }
@@ -39,7 +47,19 @@ export function CommandView({ command, reasons = [], focusedReason = null }: Pro
             .join(' ')
           return (
             <span key={piece.start} className={className} title={mark?.message}>
-              {piece.text}
+              {controlSegments(command.slice(piece.start, piece.end), DISPLAY).map((segment) =>
+                segment.control ? (
+                  <span
+                    key={segment.start}
+                    className="ctl"
+                    title="An invisible or control character, shown as its escape"
+                  >
+                    {segment.text}
+                  </span>
+                ) : (
+                  segment.text
+                ),
+              )}
             </span>
           )
         })

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { GenerateResult, Verdict } from '../../../../contract'
+import type { GenerateResult, SafetyLevel, Verdict } from '../../../../contract'
 import { createFakeApi, type FakeApi } from '../models/fake-api'
 import { Palette } from './Palette'
 import { SuggestionCard } from './SuggestionCard'
@@ -9,7 +9,24 @@ import { SuggestionCard } from './SuggestionCard'
 afterEach(cleanup)
 
 /** A stand-in for the safety engine's answers (the real engine is tested in main/safety). */
-function verdictFor(command: string): Verdict {
+function verdictFor(command: string, level: SafetyLevel = 'moderate'): Verdict {
+  if (command.startsWith('mkdir')) {
+    return {
+      command,
+      shell: 'bash',
+      risk: 'moderate',
+      action: level === 'strict' ? 'confirm' : 'allow',
+      reasons: [
+        {
+          ruleId: 'fs.write',
+          risk: 'moderate',
+          message: 'Creates files or folders.',
+          span: { start: 0, end: 5 },
+        },
+      ],
+      policy: { level, source: 'level' },
+    }
+  }
   if (/rm -rf \/$/.test(command.trim())) {
     return {
       command,
@@ -54,10 +71,10 @@ function verdictFor(command: string): Verdict {
   }
 }
 
-function setup(generated = 'ls -la') {
+function setup(generated = 'ls -la', level: SafetyLevel = 'moderate') {
   let resolveGenerate!: (r: GenerateResult) => void
   const fake: FakeApi = createFakeApi({
-    'safety:check': ({ command }) => verdictFor(command),
+    'safety:check': ({ command }) => verdictFor(command, level),
     'history:search': () => ({ mode: 'fuzzy', hits: [], tookMs: 1 }),
     'llm:generate': ({ requestId }) => {
       // Stream the command first, then the explanation, as the engine does.
@@ -115,7 +132,7 @@ function setup(generated = 'ls -la') {
     <Palette
       api={fake.api}
       target={{ ptyId: 't1', cwd: '/home/me/project', shell: '/bin/bash', gitBranch: 'main' }}
-      safetyLevel="moderate"
+      safetyLevel={level}
       onClose={onClose}
     />,
   )
@@ -240,15 +257,130 @@ describe('Palette', () => {
   })
 })
 
+/** The palette's keyboard surface (outside the inputs). */
+const body = () => screen.getByRole('dialog').querySelector<HTMLElement>('.palette-body')!
+const card = () => screen.getByTestId('suggestion-card')
+const editor = () => screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Edit the command' })
+
+async function answered(generated: string, level: SafetyLevel = 'moderate') {
+  const palette = setup(generated, level)
+  await ask('do it')
+  await screen.findByTestId('suggestion-card')
+  await act(async () => palette.finish())
+  return palette
+}
+
+describe('the card shows what would run', () => {
+  it('shows, copies and runs the edited text after the editor closes', async () => {
+    const writeText = vi.fn(() => Promise.resolve())
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true })
+    const { fake } = await answered('echo hello world')
+    fireEvent.keyDown(body(), { key: 'e' })
+    fireEvent.change(editor(), { target: { value: 'git push --force origin main' } })
+    fireEvent.keyDown(editor(), { key: 'Escape' })
+    expect(screen.queryByRole('textbox', { name: 'Edit the command' })).toBeNull()
+    const shown = screen.getByTestId('card-command')
+    expect(shown.textContent).toBe('git push --force origin main')
+    expect(card().textContent).not.toContain('echo hello world')
+    expect(screen.getByTestId('card-edited')).toBeTruthy()
+    await waitFor(() => expect(card().dataset.risk).toBe('high'))
+    fireEvent.keyDown(body(), { key: 'c' })
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith('git push --force origin main'))
+    fireEvent.keyDown(body(), { key: 'Enter' })
+    fireEvent.keyDown(body(), { key: 'Enter' })
+    await waitFor(() =>
+      expect(fake.callsTo('pty:write')).toEqual([
+        { id: 't1', data: '\x15git push --force origin main\r' },
+      ]),
+    )
+  })
+
+  it('puts the caret at the end of the command when editing starts', async () => {
+    await answered('ls -la')
+    fireEvent.keyDown(body(), { key: 'e' })
+    const el = editor()
+    expect(document.activeElement).toBe(el)
+    expect([el.selectionStart, el.selectionEnd]).toEqual([6, 6])
+  })
+
+  it('drops the run result once the command is edited', async () => {
+    const { fake } = await answered('ls -la')
+    fireEvent.keyDown(body(), { key: 'Enter' })
+    await waitFor(() => expect(fake.callsTo('pty:write')).toHaveLength(1))
+    act(() =>
+      fake.emit('terminal:command', {
+        ptyId: 't1',
+        command: 'ls -la',
+        cwd: '/home/me/project',
+        exitCode: 0,
+        shell: '/bin/bash',
+        startedAt: 1,
+        finishedAt: 8,
+        durationMs: 7,
+      }),
+    )
+    expect((await screen.findByTestId('card-run')).textContent).toContain('exited with 0')
+    fireEvent.keyDown(body(), { key: 'e' })
+    fireEvent.change(editor(), { target: { value: 'ls -la /tmp' } })
+    expect(screen.queryByTestId('card-run')).toBeNull()
+  })
+
+  it('an empty proposal says so instead of "checking…", and an edit of it is what shows and runs', async () => {
+    const { fake } = await answered('')
+    expect(card().textContent).toContain('No command was proposed')
+    expect(card().textContent).not.toContain('checking')
+    expect(card().textContent).toContain('nothing to check')
+    expect(screen.getByRole('button', { name: /^Run/ })).toHaveProperty('disabled', true)
+    fireEvent.keyDown(body(), { key: 'e' })
+    fireEvent.change(editor(), { target: { value: 'echo hi' } })
+    fireEvent.keyDown(editor(), { key: 'Escape' })
+    expect(card().textContent).not.toContain('No command was proposed')
+    expect(screen.getByTestId('card-command').textContent).toBe('echo hi')
+    await waitFor(() => expect(card().dataset.risk).toBe('safe'))
+    fireEvent.keyDown(body(), { key: 'Enter' })
+    await waitFor(() =>
+      expect(fake.callsTo('pty:write')).toEqual([{ id: 't1', data: '\x15echo hi\r' }]),
+    )
+  })
+
+  it("names a moderate command's own risk when the strict level asks first", async () => {
+    const { fake } = await answered('mkdir -p build', 'strict')
+    await waitFor(() => expect(card().dataset.action).toBe('confirm'))
+    fireEvent.keyDown(body(), { key: 'Enter' })
+    const confirm = await screen.findByRole('alertdialog', {
+      name: 'Confirm a moderate-risk command',
+    })
+    expect(confirm.textContent).not.toMatch(/high risk/i)
+    expect(confirm.textContent).toContain('This is moderate risk')
+    expect(confirm.textContent).toContain('Creates files or folders')
+    expect(confirm.textContent).toContain('The strict safety level asks before moderate-risk')
+    expect(fake.callsTo('pty:write')).toEqual([])
+  })
+
+  it('shows terminal control characters in the command as visible escapes', async () => {
+    const sneaky = 'echo safe\x1b[2K\rrm -rf ~ \u202e'
+    await answered(sneaky)
+    const shown = screen.getByTestId('card-command')
+    expect(shown.textContent).toBe('echo safe\\e[2K\\rrm -rf ~ \\u{202e}')
+    expect([...shown.textContent!].filter((c) => c < ' ' || c === '\u202e')).toEqual([])
+    expect([...shown.querySelectorAll('.ctl')].map((e) => e.textContent)).toEqual([
+      '\\e',
+      '\\r',
+      '\\u{202e}',
+    ])
+    expect(shown.querySelector('code')!.getAttribute('aria-label')).not.toContain('\x1b')
+  })
+})
+
 describe('SuggestionCard', () => {
   it('names the risk in words and marks the span of each reason', () => {
     const command = 'sudo rm -rf /'
     render(
       <SuggestionCard
         content={{ source: 'ai', command, explanation: 'Deletes everything.' }}
+        command={command}
         verdict={verdictFor(command)}
         editing={false}
-        editText=""
         confirming={false}
         run={null}
         copied={false}

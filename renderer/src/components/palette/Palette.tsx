@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { HistorySearchHit, SafetyLevel, ShellDialect, Verdict } from '../../../../contract'
+import { showControls } from '../../../../contract/display'
 import { errorMessage, type Api } from '../../api/client'
 import { Overlay } from '../Overlay'
 import { SuggestionCard, type CardContent, type RunState } from './SuggestionCard'
@@ -194,6 +195,7 @@ export function Palette({
   }
 
   const copy = async () => {
+    if (!shownCommand.trim()) return
     try {
       await navigator.clipboard.writeText(shownCommand)
       setCopied(true)
@@ -238,6 +240,9 @@ export function Palette({
       setSelected(
         (s) => (Math.min(s, candidates.length - 1) + step + candidates.length) % candidates.length,
       )
+      // Another candidate: the card shows it as it is (an edit belonged to the previous one).
+      setEditText(null)
+      setEditing(false)
       setConfirming(false)
       setCopied(false)
       return
@@ -327,15 +332,16 @@ export function Palette({
         {content && (
           <SuggestionCard
             content={content}
+            command={shownCommand}
             verdict={currentVerdict}
             editing={editing}
-            editText={shownCommand}
             confirming={confirming}
             run={run}
             copied={copied}
             onEditText={(text) => {
               setEditText(text)
               setConfirming(false)
+              setCopied(false)
             }}
             onRun={() => void runNow()}
             onEdit={() => (editing ? setEditing(false) : startEditing())}
@@ -359,10 +365,12 @@ export function Palette({
                 onClick={() => {
                   setSelected(index)
                   setEditText(null)
+                  setEditing(false)
+                  setConfirming(false)
                 }}
               >
                 <span className="candidate-kind">{c.kind === 'ai' ? 'AI' : 'history'}</span>
-                <code>{c.command}</code>
+                <code>{showControls(c.command)}</code>
               </li>
             ))}
           </ul>

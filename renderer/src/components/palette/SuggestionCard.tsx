@@ -1,11 +1,13 @@
-import { useState } from 'react'
-import type { Verdict } from '../../../../contract'
+import { useEffect, useRef, useState } from 'react'
+import type { Risk, Verdict } from '../../../../contract'
+import { showControls } from '../../../../contract/display'
 import { CommandView } from './CommandView'
 import { VerdictBadge } from './VerdictBadge'
 
 export interface CardContent {
   /** Where the command came from: the model, or the user's history. */
   source: 'ai' | 'history'
+  /** The command as proposed (before any edit by the user). */
   command: string
   explanation?: string
   assumptions?: string[]
@@ -23,10 +25,14 @@ export type RunState =
 
 interface Props {
   content: CardContent
-  /** The verdict of what would run now (the edited text while editing). */
+  /**
+   * The text that Run, Copy and the verdict act on: the user's edit once there is one (also after
+   * the editor closes), else the proposal. The card always shows this text.
+   */
+  command: string
+  /** The verdict of `command`; null while it is being checked. */
   verdict: Verdict | null
   editing: boolean
-  editText: string
   confirming: boolean
   run: RunState | null
   copied: boolean
@@ -39,13 +45,16 @@ interface Props {
 
 /** The command, what it does, what the safety engine says about it, and what the user can do. */
 export function SuggestionCard(props: Props) {
-  const { content, verdict, editing, editText, confirming, run } = props
+  const { content, command, verdict, editing, confirming, run } = props
   const [focusedReason, setFocusedReason] = useState<number | null>(null)
-  const command = editing ? editText : content.command
+  const empty = !command.trim()
+  const edited = command !== content.command
   const blocked = verdict?.action === 'block'
   const needsConfirm = verdict?.action === 'confirm'
   const assumptions = (content.assumptions ?? []).filter((a) => a.trim())
   const risky = verdict?.reasons.filter((r) => r.risk === 'high' || r.risk === 'critical') ?? []
+  // A result shown on the card belongs to exactly the text on the card.
+  const shownRun = run && run.command === command ? run : null
 
   return (
     <section
@@ -61,10 +70,13 @@ export function SuggestionCard(props: Props) {
           {content.source === 'ai'
             ? `Suggested by ${content.model ?? 'the model'}`
             : 'From your history'}
+          {edited && !empty && <span data-testid="card-edited"> · edited by you</span>}
         </span>
         <span className="card-verdict" aria-live="polite">
           {verdict ? (
             <VerdictBadge risk={verdict.risk} />
+          ) : empty ? (
+            <span className="muted">nothing to check</span>
           ) : (
             <span className="muted">checking…</span>
           )}
@@ -74,31 +86,20 @@ export function SuggestionCard(props: Props) {
       {editing ? (
         <label className="card-edit">
           <span className="sr-only">Edit the command</span>
-          <textarea
-            autoFocus
-            spellCheck={false}
-            value={editText}
-            rows={Math.min(6, Math.max(1, editText.split('\n').length))}
-            onChange={(e) => props.onEditText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey) {
-                e.preventDefault()
-                props.onRun()
-              }
-            }}
-            aria-describedby="card-reasons"
-          />
+          <CommandEditor value={command} onChange={props.onEditText} onRun={props.onRun} />
         </label>
       ) : (
-        <div className="card-command">
-          {command.trim() ? (
+        <div className="card-command" data-testid="card-command">
+          {!empty ? (
             <CommandView
               command={command}
               reasons={verdict?.reasons}
               focusedReason={focusedReason}
             />
           ) : (
-            <span className="muted">No command was proposed. Press E to write one.</span>
+            <span className="muted">
+              {edited ? 'The command is empty.' : 'No command was proposed.'} Press E to write one.
+            </span>
           )}
         </div>
       )}
@@ -143,7 +144,7 @@ export function SuggestionCard(props: Props) {
               <VerdictBadge risk={reason.risk} /> {reason.message}
               {reason.span && (
                 <code className="reason-span">
-                  {command.slice(reason.span.start, reason.span.end)}
+                  {showControls(command.slice(reason.span.start, reason.span.end))}
                 </code>
               )}
               <span className="reason-rule">{reason.ruleId}</span>
@@ -174,19 +175,13 @@ export function SuggestionCard(props: Props) {
           Edit it to something safer.
         </p>
       )}
-      {confirming && needsConfirm && (
-        <div className="card-confirm" role="alertdialog" aria-label="Confirm a high-risk command">
-          <strong>This is high risk:</strong>{' '}
-          {risky.map((r) => r.message.replace(/\.$/, '')).join('; ') || 'it changes your system'}.{' '}
-          Press Enter again or choose “Run anyway” to go ahead.
-        </div>
-      )}
+      {confirming && needsConfirm && verdict && <Confirmation verdict={verdict} />}
 
-      {run && (
+      {shownRun && (
         <p className="card-run" data-testid="card-run" aria-live="polite">
-          {run.state === 'running'
+          {shownRun.state === 'running'
             ? 'Running in the terminal…'
-            : `${run.exitCode === 0 ? '✓' : '✗'} exited with ${run.exitCode ?? '?'} in ${formatMs(run.durationMs)}`}
+            : `${shownRun.exitCode === 0 ? '✓' : '✗'} exited with ${shownRun.exitCode ?? '?'} in ${formatMs(shownRun.durationMs)}`}
         </p>
       )}
 
@@ -194,7 +189,7 @@ export function SuggestionCard(props: Props) {
         <button
           className="primary"
           onClick={props.onRun}
-          disabled={blocked || !command.trim()}
+          disabled={blocked || empty}
           aria-keyshortcuts="Enter"
         >
           {confirming && needsConfirm ? 'Run anyway' : 'Run'} <kbd>Enter</kbd>
@@ -202,7 +197,7 @@ export function SuggestionCard(props: Props) {
         <button onClick={props.onEdit} aria-keyshortcuts="E Tab">
           {editing ? 'Done editing' : 'Edit'} <kbd>E</kbd>
         </button>
-        <button onClick={props.onCopy} aria-keyshortcuts="C">
+        <button onClick={props.onCopy} disabled={empty} aria-keyshortcuts="C">
           {props.copied ? 'Copied' : 'Copy'} <kbd>C</kbd>
         </button>
         <button onClick={props.onCancel} aria-keyshortcuts="Escape">
@@ -210,6 +205,73 @@ export function SuggestionCard(props: Props) {
         </button>
       </div>
     </section>
+  )
+}
+
+const RANK: Record<Risk, number> = { safe: 0, moderate: 1, high: 2, critical: 3 }
+const RISK_WORDS: Record<Risk, string> = {
+  safe: 'safe',
+  moderate: 'moderate-risk',
+  high: 'high-risk',
+  critical: 'critical',
+}
+
+/**
+ * The second question before a command that needs one: it names the command's own risk and what
+ * asked for the confirmation (the safety level or a policy rule), never a stronger word.
+ */
+function Confirmation({ verdict }: { verdict: Verdict }) {
+  const words = RISK_WORDS[verdict.risk]
+  const why = verdict.reasons
+    .filter((r) => r.risk !== 'safe' && RANK[r.risk] >= RANK[verdict.risk])
+    .map((r) => r.message.replace(/\.$/, ''))
+  const policy = verdict.policy
+  const asks =
+    policy?.source === 'rule'
+      ? `Policy rule ${policy.ruleId ?? ''} asks first${policy.reason ? `: ${policy.reason.replace(/\.$/, '')}` : ''}.`
+      : policy
+        ? `The ${policy.level} safety level asks before ${words} commands.`
+        : ''
+  return (
+    <div
+      className="card-confirm"
+      role="alertdialog"
+      aria-label={verdict.risk === 'safe' ? 'Confirm this command' : `Confirm a ${words} command`}
+      data-testid="card-confirm"
+    >
+      <strong>
+        {verdict.risk === 'safe' ? 'Confirm first' : `This is ${words.replace('-', ' ')}`}:
+      </strong>{' '}
+      {why.length > 0 ? `${why.join('; ')}.` : ''} {asks} Press Enter again or choose “Run anyway”
+      to go ahead.
+    </div>
+  )
+}
+
+/** The editor: focused with the caret at the end, so typing adds to the command. */
+function CommandEditor(props: { value: string; onChange(text: string): void; onRun(): void }) {
+  const ref = useRef<HTMLTextAreaElement>(null)
+  useEffect(() => {
+    const el = ref.current
+    if (!el) return
+    el.focus()
+    el.setSelectionRange(el.value.length, el.value.length)
+  }, [])
+  return (
+    <textarea
+      ref={ref}
+      spellCheck={false}
+      value={props.value}
+      rows={Math.min(6, Math.max(1, props.value.split('\n').length))}
+      onChange={(e) => props.onChange(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && !e.shiftKey) {
+          e.preventDefault()
+          props.onRun()
+        }
+      }}
+      aria-describedby="card-reasons"
+    />
   )
 }
 
