@@ -94,4 +94,15 @@ describe('Electron IPC glue', () => {
     services.events.emit('app:notice', { level: 'info', message: 'again' })
     expect(win.sent.length).toBe(before)
   })
+
+  it("sends a terminal's events only to the window that shows it", () => {
+    const a = fakeContents(7)
+    const b = fakeContents(8)
+    bridge.attach(a as never)
+    bridge.attach(b as never)
+    services.events.emit('pty:prompt', { id: 't1' }, 'window-7')
+    services.events.emit('pty:prompt', { id: 't2' }, null)
+    expect(a.sent).toEqual([[IPC_EVENT_CHANNEL, 'pty:prompt', { id: 't1' }]])
+    expect(b.sent).toEqual([])
+  })
 })

@@ -29,8 +29,11 @@ export function registerIpc(services: Services, isOwnUrl: (url: string) => boole
     return services.router.dispatch(channel, args, { clientId: clientId(event.sender) })
   })
 
-  const unsubscribe = services.events.subscribe((name, payload) => {
+  // Events go to their audience only (a terminal's output to the window that shows it).
+  const unsubscribe = services.events.subscribe((name, payload, audience) => {
+    if (audience === null) return
     for (const contents of windows) {
+      if (audience !== undefined && audience !== clientId(contents)) continue
       if (!contents.isDestroyed()) contents.send(IPC_EVENT_CHANNEL, name, payload)
     }
   })

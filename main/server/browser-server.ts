@@ -14,8 +14,10 @@ export interface BrowserServerOptions {
   /** The built renderer (`out/renderer`). */
   staticDir: string
   port?: number
-  /** Fixed token for tests; a random one per launch otherwise. */
+  /** The token pages must present (`cmdai serve` keeps one in the data dir); random if absent. */
   token?: string
+  /** How often sockets are pinged; one missed pong closes the socket. */
+  heartbeatMs?: number
 }
 
 export interface BrowserServer {
@@ -27,6 +29,7 @@ export interface BrowserServer {
 
 const HOST = '127.0.0.1'
 const MAX_FRAME_BYTES = 2 * 1024 * 1024
+const HEARTBEAT_MS = 15_000
 
 const clientFrame = z
   .object({
@@ -103,7 +106,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   })
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES })
-  const sockets = new Set<WebSocket>()
+  /** Open sockets and the client id each one speaks for. */
+  const sockets = new Map<WebSocket, string>()
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', `http://${HOST}`)
@@ -121,14 +125,37 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 
-  const unsubscribe = services.events.subscribe((name, payload) => {
-    const frame = JSON.stringify({ t: 'evt', name, payload } satisfies ServerFrame)
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(frame)
+  // Events go to their audience only (a terminal's output to the page that shows it).
+  const unsubscribe = services.events.subscribe((name, payload, audience) => {
+    if (audience === null) return
+    let frame: string | null = null
+    for (const [ws, clientId] of sockets) {
+      if (audience !== undefined && audience !== clientId) continue
+      frame ??= JSON.stringify({ t: 'evt', name, payload } satisfies ServerFrame)
+      if (ws.readyState === ws.OPEN) ws.send(frame)
+    }
   })
+
+  // A page whose connection died without a close (sleep, a dropped SSH tunnel) is noticed by the
+  // missing pong, so that its shells' grace period starts.
+  const alive = new WeakSet<WebSocket>()
+  const heartbeat = setInterval(() => {
+    for (const ws of sockets.keys()) {
+      if (!alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      alive.delete(ws)
+      ws.ping()
+    }
+  }, options.heartbeatMs ?? HEARTBEAT_MS)
+  heartbeat.unref()
 
   wss.on('connection', (ws: WebSocket) => {
     const clientId = `browser-${++clientSeq}`
-    sockets.add(ws)
+    sockets.set(ws, clientId)
+    alive.add(ws)
+    ws.on('pong', () => alive.add(ws))
     const send = (frame: ServerFrame) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame))
     }
@@ -173,7 +200,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     token,
     async close() {
       unsubscribe()
-      for (const ws of sockets) ws.terminate()
+      clearInterval(heartbeat)
+      for (const ws of sockets.keys()) ws.terminate()
       wss.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -5,6 +5,8 @@ export interface TrackerCallbacks {
   onCommand(command: Omit<TerminalCommand, 'ptyId' | 'shell'>): void
   onCwd(cwd: string): void
   onPrompt(): void
+  /** A command started running (the prompt is gone until the next onPrompt). */
+  onStart?(): void
 }
 
 /** A per-shell secret that shell integration echoes back with the command line (see cmdai.bash). */
@@ -66,6 +68,7 @@ export class CommandTracker {
           startedAt: this.now(),
         }
         this.pendingText = null
+        this.callbacks.onStart?.()
         break
       case 'D': {
         const run = this.running

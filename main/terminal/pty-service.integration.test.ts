@@ -59,7 +59,7 @@ function newService(): PtyService {
   })
 }
 
-afterEach(() => service?.disposeAll())
+afterEach(async () => service?.disposeAll())
 
 const shells = ['bash', 'zsh', 'fish'] as const
 
@@ -139,7 +139,7 @@ describe('PtyService with bash', () => {
     await waitFor('prompt', () => seen.some((r) => r.event === 'pty:prompt'))
     service.write(info.id, 'exit 7\r')
     const exit = await waitFor('exit', () => seen.find((r) => r.event === 'pty:exit'))
-    expect(exit.payload).toEqual({ id: info.id, exitCode: 7, signal: null })
+    expect(exit.payload).toEqual({ id: info.id, exitCode: 7, signal: null, signalName: null })
     expect(() => service.write(info.id, 'ls\r')).toThrow(/exited/)
 
     const restarted = service.restart(info.id, 80, 24)
@@ -152,7 +152,8 @@ describe('PtyService with bash', () => {
     seen.length = 0
     service.kill(info.id)
     const killed = await waitFor('kill', () => seen.find((r) => r.event === 'pty:exit'))
-    expect((killed.payload as Events['pty:exit']).id).toBe(info.id)
+    // A killed shell says which signal ended it, not a bare exit code 0.
+    expect(killed.payload).toMatchObject({ id: info.id, signalName: 'SIGHUP' })
   })
 
   it('refuses a missing shell or directory with a clear error', () => {
@@ -170,7 +171,7 @@ describe('PtyService with bash', () => {
     service = newService()
     const a = service.create({ cols: 80, rows: 24, cwd: work, shell: 'bash' }, 'window-a')
     const b = service.create({ cols: 80, rows: 24, cwd: work, shell: 'bash' }, 'window-b')
-    service.disposeOwnedBy('window-a')
+    void service.disposeOwnedBy('window-a')
     expect(service.list().map((p) => p.id)).toEqual([b.id])
     expect(a.id).not.toBe(b.id)
   })
