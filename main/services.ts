@@ -1,4 +1,7 @@
+import { createAgentDomain } from './agent/domain'
 import { createAppDomain } from './app/domain'
+import { startAppControl } from './control/start'
+import type { ControlServer } from './control/server'
 import type { Domain, DomainDeps } from './domain'
 import { createHistoryDomain } from './history/domain'
 import { EventHub } from './ipc/event-hub'
@@ -14,6 +17,11 @@ export interface ServicesOptions {
   host: DomainDeps['host']
   env?: NodeJS.ProcessEnv
   version: string
+  /**
+   * Listen on the control socket in the data dir (main/control), so the CLI and coding agents
+   * reach this app. Default: on for the app (electron, browser), off for the CLI.
+   */
+  control?: boolean
 }
 
 /** The composition root: every service of the main process, shared by Electron and browser mode. */
@@ -21,6 +29,8 @@ export interface Services {
   router: Router
   events: EventHub
   dataDir: string
+  /** The control socket once it listens; null when it is off or could not start. */
+  control: Promise<ControlServer | null>
   clientGone(clientId: string): void
   dispose(): Promise<void>
 }
@@ -49,18 +59,28 @@ export function createServices(options: ServicesOptions): Services {
     createSafetyDomain(deps),
     createLlmDomain(deps),
     createHistoryDomain(deps, { embedder, findEmbedder }),
+    // After history: it records spooled agent events there, and is disposed before it.
+    createAgentDomain(deps),
   ]
   let disposed = false
+  const clientGone = (clientId: string) => {
+    for (const domain of domains) domain.onClientGone?.(clientId)
+  }
+  const control =
+    options.host !== 'cli' && options.control !== false
+      ? startAppControl({ ...deps, host: options.host, clientGone, version: options.version })
+      : Promise.resolve(null)
   return {
     router,
     events,
     dataDir: options.dataDir,
-    clientGone(clientId) {
-      for (const domain of domains) domain.onClientGone?.(clientId)
-    },
+    control,
+    clientGone,
     async dispose() {
       if (disposed) return
       disposed = true
+      // First, so that no CLI or agent request arrives while the domains shut down.
+      await (await control)?.close()
       // Reverse order: later domains may depend on earlier ones.
       for (const domain of [...domains].reverse()) {
         try {

@@ -12,6 +12,12 @@ import {
 export interface RequestContext {
   clientId: string
   signal?: AbortSignal
+  /**
+   * `control`: a local program (the CLI, `cmdai mcp`) over the control socket (main/control),
+   * not one of the app's own windows; absent for the app's UI. Handlers that only the user may
+   * trigger (approving an agent's command) refuse it.
+   */
+  transport?: 'control'
 }
 
 export type Handler<C extends Channel> = (
