@@ -1,4 +1,16 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from 'node:fs'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -110,7 +122,167 @@ describe('pullModel against a loopback server', () => {
     server = await serveFile(bad)
     await expect(
       pullModel({ uri: `${server.url}/bad.gguf`, modelsDir, downloadId: 'd4' }),
-    ).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/truncated/) })
+    ).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/truncated.*The downloaded file was removed; Retry/),
+    })
     expect(existsSync(join(modelsDir, 'bad.gguf'))).toBe(false)
+  })
+})
+
+/** Starts a loopback server and returns its base URL and a closer. */
+async function listen(server: Server | ReturnType<typeof createTcpServer>, scheme = 'http') {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if ('closeAllConnections' in server) server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  return { url: `${scheme}://127.0.0.1:${port}`, port, close }
+}
+
+/** Pulls `uri`, expecting a failure: its error, the last progress event, and how long it took. */
+async function failedPull(uri: string, extra: Partial<Parameters<typeof pullModel>[0]> = {}) {
+  const events: DownloadProgress[] = []
+  const started = performance.now()
+  const error = await pullModel({
+    uri,
+    modelsDir: tempModelsDir(),
+    downloadId: 'f',
+    onProgress: (p) => events.push(p),
+    ...extra,
+  }).then(
+    () => null,
+    (err: unknown) => err as { code: string; message: string },
+  )
+  return { error, last: events.at(-1), ms: performance.now() - started }
+}
+
+describe('pullModel fails fast, with the reason', () => {
+  it('a port that refuses connections', async () => {
+    const probe = await listen(createTcpServer())
+    await probe.close()
+    const { error, last, ms } = await failedPull(`${probe.url}/model.gguf`)
+    expect(error).toMatchObject({
+      code: 'unavailable',
+      message: `Could not connect to 127.0.0.1:${probe.port}: the connection was refused`,
+    })
+    expect(ms).toBeLessThan(5000)
+    // The progress event keeps the URL and carries the reason, for the row in the model manager.
+    expect(last).toMatchObject({ state: 'error', uri: `${probe.url}/model.gguf` })
+    expect(last?.error?.message).toMatch(/refused/)
+  })
+
+  it('a host that does not resolve', async () => {
+    const { error, ms } = await failedPull('http://cmdai-test-host.invalid/model.gguf')
+    expect(error?.message).toMatch(/Could not find the host of cmdai-test-host\.invalid/)
+    expect(ms).toBeLessThan(15_000)
+  })
+
+  it('a server that resets every connection', async () => {
+    const resetter = createTcpServer((socket) => socket.resetAndDestroy())
+    const { url, close } = await listen(resetter)
+    try {
+      const { error, ms } = await failedPull(`${url}/model.gguf`)
+      expect(error?.message).toMatch(/closed the connection before answering/)
+      expect(ms).toBeLessThan(5000)
+    } finally {
+      await close()
+    }
+  })
+
+  it('HTTP errors: missing file, gated model, server error', async () => {
+    const statuses: Record<string, number> = {
+      '/missing.gguf': 404,
+      '/gated.gguf': 401,
+      '/down.gguf': 503,
+    }
+    const { url, close } = await listen(
+      createHttpServer((req, res) => res.writeHead(statuses[req.url ?? ''] ?? 500).end()),
+    )
+    try {
+      expect((await failedPull(`${url}/missing.gguf`)).error).toMatchObject({
+        code: 'not_found',
+        message: `${url}/missing.gguf answered HTTP 404: there is no such file there`,
+      })
+      expect((await failedPull(`${url}/gated.gguf`)).error?.message).toMatch(/needs permission/)
+      expect((await failedPull(`${url}/down.gguf`)).error?.message).toMatch(
+        /HTTP 503: the server has a problem/,
+      )
+    } finally {
+      await close()
+    }
+  })
+
+  it('a TLS certificate that is not trusted', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cmdai-tls-'))
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    )
+    const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_, res) =>
+      res.end('x'),
+    )
+    const { url, close } = await listen(tls, 'https')
+    try {
+      const { error, ms } = await failedPull(`${url}/model.gguf`)
+      expect(error?.message).toMatch(
+        /secure connection to 127\.0\.0\.1:\d+ failed: its certificate is not trusted/,
+      )
+      expect(ms).toBeLessThan(5000)
+    } finally {
+      await close()
+    }
+  })
+
+  it('a host that stops sending data mid-download', async () => {
+    const size = statSync(fixture).size
+    const hang = createHttpServer((req, res) => {
+      const match = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '')
+      const start = match ? Number(match[1]) : 0
+      const end = match?.[2] ? Math.min(Number(match[2]), size - 1) : size - 1
+      res.writeHead(match ? 206 : 200, {
+        'accept-ranges': 'bytes',
+        'content-length': String(end - start + 1),
+        ...(match ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}),
+      })
+      if (req.method === 'HEAD') return res.end()
+      res.write(Buffer.alloc(1000))
+      // ...and then nothing, forever.
+    })
+    const { url, close } = await listen(hang)
+    try {
+      const { error, ms } = await failedPull(`${url}/model.gguf`, { stallTimeoutMs: 1500 })
+      expect(error).toMatchObject({ code: 'unavailable' })
+      expect(error?.message).toMatch(/No data from 127\.0\.0\.1:\d+ for 2 s.*Retry continues/)
+      expect(ms).toBeLessThan(10_000)
+    } finally {
+      await close()
+    }
+  })
+
+  it('something that is neither a catalog id nor a URI', async () => {
+    const { error } = await failedPull('notacatalogid')
+    expect(error).toMatchObject({ code: 'invalid_input' })
+    expect(error?.message).toMatch(/“notacatalogid” is not a catalog model, an hf: URI/)
+    expect(error?.message).toMatch(/qwen2\.5-coder-0\.5b/)
+    expect(error?.message).not.toMatch(/Invalid URL/)
   })
 })

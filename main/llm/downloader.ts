@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs'
 import { rm, statfs } from 'node:fs/promises'
 import { createModelDownloader } from 'node-llama-cpp'
 import { CmdaiError, toErrorEnvelope, type DownloadProgress } from '../../contract'
-import { findCatalogModel } from './catalog'
+import { join } from 'node:path'
+import { CHAT_CATALOG, findCatalogModel } from './catalog'
+import { isModelUri, probeDownload, probeUrlOf } from './download-probe'
 import { checkGgufFile, sha256File } from './gguf-check'
 
 export interface PullOptions {
@@ -18,16 +20,30 @@ export interface PullOptions {
   reserveBytes?: number
   /** Minimum interval between progress events (ms). */
   progressIntervalMs?: number
+  /** How long the host may take to answer the first request (ms). */
+  connectTimeoutMs?: number
+  /** Give up when no data has arrived for this long (ms): the host keeps dropping connections. */
+  stallTimeoutMs?: number
+  env?: NodeJS.ProcessEnv
 }
 
 /**
  * Downloads a model with node-llama-cpp's downloader (ipull underneath: HTTP Range requests, so
  * a dropped connection is retried from where it stopped and a cancelled download resumes on the
- * next pull, from its `.ipull` partial file). Checks the disk space first and the file after.
+ * next pull, from its `.ipull` partial file). Asks the host once first (download-probe.ts), so an
+ * unreachable host or a missing file fails in seconds with the reason; gives up when no data
+ * arrives for a while; checks the disk space first and the file after.
  */
 export async function pullModel(options: PullOptions): Promise<string> {
   const { downloadId, onProgress } = options
   const catalog = findCatalogModel(options.uri)
+  if (!catalog && !isModelUri(options.uri)) {
+    throw new CmdaiError(
+      'invalid_input',
+      `“${options.uri}” is not a catalog model, an hf: URI (hf:user/repo/file.gguf) or an http(s) URL. ` +
+        `Catalog models: ${CHAT_CATALOG.map((m) => m.id).join(', ')}`,
+    )
+  }
   const uri = catalog?.uri ?? options.uri
   const base: DownloadProgress = {
     downloadId,
@@ -47,8 +63,23 @@ export async function pullModel(options: PullOptions): Promise<string> {
 
   let lastEmit = 0
   const interval = options.progressIntervalMs ?? 200
+  // Stops the download when no data arrives for a while (ipull would retry for many minutes).
+  const stall = new AbortController()
+  const stallMs = options.stallTimeoutMs ?? 60_000
+  let stallTimer: ReturnType<typeof setTimeout> | undefined
+  const stalled = () => {
+    clearTimeout(stallTimer)
+    stallTimer = setTimeout(() => stall.abort(), stallMs)
+  }
   try {
     options.signal?.throwIfAborted()
+    const present = catalog && existsSync(join(options.modelsDir, catalog.fileName))
+    if (!present)
+      await probeDownload(probeUrlOf(uri, options.env), {
+        signal: options.signal,
+        timeoutMs: options.connectTimeoutMs,
+        env: options.env,
+      })
     const downloader = await createModelDownloader({
       modelUri: uri,
       dirPath: options.modelsDir,
@@ -58,6 +89,7 @@ export async function pullModel(options: PullOptions): Promise<string> {
       deleteTempFileOnCancel: false,
       parallelDownloads: 1,
       onProgress: (s) => {
+        stalled()
         const now = Date.now()
         if (now - lastEmit < interval && s.downloadedSize < s.totalSize) return
         lastEmit = now
@@ -81,9 +113,22 @@ export async function pullModel(options: PullOptions): Promise<string> {
       )
 
     emit({ state: 'downloading' })
-    const path = await downloader.download({ signal: options.signal })
+    stalled()
+    const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal
+    const path = await downloader.download({ signal }).catch((err: unknown) => {
+      if (stall.signal.aborted && !options.signal?.aborted) return null
+      throw err
+    })
+    clearTimeout(stallTimer)
     // ipull resolves (rather than rejects) when it is closed by a cancel.
     options.signal?.throwIfAborted()
+    if (stall.signal.aborted || path === null) {
+      throw new CmdaiError(
+        'unavailable',
+        `No data from ${hostOf(uri)} for ${Math.round(stallMs / 1000)} s: the connection keeps failing. ` +
+          'Retry continues from where it stopped.',
+      )
+    }
     emit({ state: 'verifying', bytes: total, totalBytes: total, etaSeconds: 0 })
     try {
       await checkGgufFile(path)
@@ -96,11 +141,16 @@ export async function pullModel(options: PullOptions): Promise<string> {
     } catch (err) {
       // A bad file must not stay where the model list would offer it.
       await rm(path, { force: true })
-      throw err
+      const envelope = toErrorEnvelope(err)
+      throw new CmdaiError(
+        envelope.code === 'internal' ? 'invalid_input' : envelope.code,
+        `${envelope.message}. The downloaded file was removed; Retry downloads it again.`,
+      )
     }
     emit({ state: 'done' })
     return path
   } catch (raw) {
+    clearTimeout(stallTimer)
     const err = normalise(raw, options.signal)
     emit({ state: err.code === 'cancelled' ? 'cancelled' : 'error', error: err.toEnvelope() })
     throw err
@@ -120,6 +170,14 @@ async function ensureDiskSpace(
       'unavailable',
       `Not enough disk space: the model needs ${gb(needed)}, ${gb(free)} free in ${dir}`,
     )
+  }
+}
+
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host
+  } catch {
+    return 'the model host'
   }
 }
 

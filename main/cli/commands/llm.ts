@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { DownloadProgress, GenerateResult, ShellDialect } from '../../../contract'
 import { resolveDataDir } from '../../config/paths'
+import { showControls } from '../../../contract/display'
 import { MODEL_CATALOG } from '../../llm/catalog'
 
 // node-llama-cpp and the engine load only in the subcommands that use them.
@@ -20,18 +21,45 @@ function progressLine(p: DownloadProgress): string {
   return `[${bar}] ${(pct * 100).toFixed(0).padStart(3)}% ${mb(p.bytes)}/${mb(p.totalBytes)} ${mb(p.bytesPerSecond)}/s${eta}`
 }
 
-function printResult(result: GenerateResult): void {
+/**
+ * `cmdai generate`'s human output. Control characters in the model's text are shown as escapes,
+ * and an empty proposal says so (no `$ ` line, no verdict: there is nothing to rate or run).
+ */
+export function formatGeneration(result: GenerateResult): string[] {
   const { verdict } = result
-  console.log(`$ ${result.command}`)
-  if (result.explanation) console.log(`  ${result.explanation}`)
-  for (const a of result.assumptions) console.log(`  assumes: ${a}`)
-  if (result.needsInput) console.log(`  needs: ${result.needsInput}`)
-  console.log(`  risk: ${verdict.risk} (${verdict.action})`)
-  for (const r of verdict.reasons) console.log(`    - [${r.risk}] ${r.message} (${r.ruleId})`)
+  const lines: string[] = []
+  const proposed = result.command.trim() !== ''
+  lines.push(proposed ? `$ ${showControls(result.command)}` : 'No command was proposed.')
+  if (result.explanation) lines.push(`  ${showControls(result.explanation)}`)
+  for (const a of result.assumptions) lines.push(`  assumes: ${showControls(a)}`)
+  if (result.needsInput) lines.push(`  needs: ${showControls(result.needsInput)}`)
+  if (proposed) {
+    lines.push(`  risk: ${verdict.risk} (${verdict.action})`)
+    for (const r of verdict.reasons) lines.push(`    - [${r.risk}] ${r.message} (${r.ruleId})`)
+  }
   const t = result.timings
-  console.log(
+  lines.push(
     `  model: ${result.model} (${result.backend}) · command ${(t.commandMs / 1000).toFixed(2)}s · total ${(t.totalMs / 1000).toFixed(2)}s`,
   )
+  return lines
+}
+
+/** `generate --json`: an empty proposal has no verdict (null), not a "safe, allow" one. */
+export function generationJson(result: GenerateResult): Record<string, unknown> {
+  const proposed = result.command.trim() !== ''
+  return {
+    command: result.command,
+    explanation: result.explanation,
+    assumptions: result.assumptions,
+    needsInput: result.needsInput,
+    risk: proposed ? result.verdict.risk : null,
+    action: proposed ? result.verdict.action : null,
+    reasons: proposed ? result.verdict.reasons : [],
+    model: result.model,
+    backend: result.backend,
+    redactions: result.redactions,
+    timings: result.timings,
+  }
 }
 
 /** `cmdai generate` and `cmdai models ...`. `cmdai explain` (with the model) lives with safety. */
@@ -56,23 +84,10 @@ export function registerLlmCommands(program: Command): void {
           context: { cwd: opts.cwd },
           signal: controller.signal,
         })
-        if (opts.json) {
-          console.log(
-            JSON.stringify({
-              command: result.command,
-              explanation: result.explanation,
-              assumptions: result.assumptions,
-              needsInput: result.needsInput,
-              risk: result.verdict.risk,
-              action: result.verdict.action,
-              reasons: result.verdict.reasons,
-              model: result.model,
-              backend: result.backend,
-              redactions: result.redactions,
-              timings: result.timings,
-            }),
-          )
-        } else printResult(result)
+        if (opts.json) console.log(JSON.stringify(generationJson(result)))
+        else for (const line of formatGeneration(result)) console.log(line)
+        // Nothing to run is not a success for a script that wanted a command.
+        if (!result.command.trim()) process.exitCode = 1
       } finally {
         process.off('SIGINT', onSigint)
         await engine.dispose()
@@ -126,6 +141,7 @@ export function registerLlmCommands(program: Command): void {
       const onSigint = () => controller.abort()
       process.once('SIGINT', onSigint)
       const tty = process.stderr.isTTY
+      let asked = false
       try {
         const path = await pullModel({
           uri,
@@ -134,7 +150,10 @@ export function registerLlmCommands(program: Command): void {
           signal: controller.signal,
           progressIntervalMs: tty ? 200 : 2000,
           onProgress: (p) => {
-            if (p.state === 'downloading')
+            if (p.state === 'checking' && !asked) {
+              asked = true
+              process.stderr.write(`Asking ${p.uri} ...\n`)
+            } else if (p.state === 'downloading')
               process.stderr.write(`${tty ? '\r' : ''}${progressLine(p)}${tty ? '' : '\n'}`)
             else if (p.state === 'verifying')
               process.stderr.write(`${tty ? '\n' : ''}verifying...\n`)
