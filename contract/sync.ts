@@ -357,6 +357,8 @@ export const CLOSE = {
   tooManyRooms: 4430,
   /** An awareness state above the size limit. */
   awarenessTooLarge: 4431,
+  /** The server reloaded the document after refusing another client's update; reconnect. */
+  reload: 4500,
   /** Storage could not load or save the document; retry later (transient). */
   storageUnavailable: 4503,
   /** The server is shutting down; reconnect (standard code, transient). */
@@ -408,8 +410,18 @@ export function readServerState(states: Map<number, unknown>): ServerAwarenessSt
   return parsed.success ? parsed.data.cmdaiServer : null
 }
 
-/** Reason text of the y-protocols auth `permission denied` message sent on a refused write. */
+/**
+ * Reason of the y-protocols auth "permission denied" message the server sends for each refused
+ * write. (The stock client's default handler logs it with the URL, token included: apps should
+ * install their own handler for message type 2, and read `readServerState` for the role.)
+ */
 export const READ_ONLY_REASON = 'read-only: your role cannot write this document'
+
+/**
+ * The server adds this field to every awareness state it relays: the authenticated user and role
+ * of the connection that set it, so presence cannot be spoofed by another client's `user` field.
+ */
+export const AWARENESS_USER_FIELD = 'cmdaiUser'
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
@@ -516,6 +528,8 @@ export interface PatternChange {
   title?: string
   /** The command after the change, redacted. */
   command?: string
+  /** The safety engine's rating of the template (parameters as unknown words). */
+  risk?: (typeof RISKS)[number]
 }
 
 /** A signed statement of the chain head: the app keeps the latest it saw to detect truncation. */
