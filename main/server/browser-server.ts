@@ -185,13 +185,21 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     ws.on('error', () => ws.terminate())
   })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, HOST, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, HOST, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    // The port is taken (or not ours): leave nothing behind, so the caller can try another.
+    unsubscribe()
+    clearInterval(heartbeat)
+    wss.close()
+    throw err
+  }
   port = (server.address() as AddressInfo).port
 
   return {
