@@ -18,6 +18,10 @@ import type { Checkpointer } from './audit/checkpointer'
 
 /** What the HTTP routes need from the server. */
 export interface HttpContext {
+  /** Tried first, in order (approvals, console). */
+  extensions: Array<{
+    handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
+  }>
   storage: Storage
   keys: KeyRing
   metrics: SyncMetrics
@@ -61,6 +65,7 @@ export async function handleHttp(
 ): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://localhost')
+    for (const ext of ctx.extensions) if (await ext.handle(req, res, url)) return
     const route = `${req.method ?? 'GET'} ${url.pathname}`
     switch (route) {
       case `GET ${HTTP_PATHS.healthz}`:

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import pino, { type Logger } from 'pino'
@@ -11,6 +11,7 @@ import {
   parseRoomName,
   type RoomRef,
 } from '../contract/sync'
+import type { Risk, ShellDialect } from '../contract/safety'
 import { analyzeCommand, isSafetyReady } from '../main/safety/analyze'
 import { redactSecrets } from '../main/safety/secrets'
 import type { AuditLog } from './audit/audit-log'
@@ -48,6 +49,29 @@ export interface SyncServerOptions {
   redact?: Redact
   /** Rates pattern commands in audit records (default: main/safety's engine once initialised). */
   assess?: Assess
+  /** More HTTP endpoints (approvals, the admin console), built on the server's sign-in and commit. */
+  extensions?: Array<(deps: ExtensionDeps) => HttpExtension>
+}
+
+/** What an HTTP extension gets from the server. */
+export interface ExtensionDeps {
+  storage: Storage
+  logger: Logger
+  maxBodyBytes: number
+  /** Signs a bearer token in for a team (audits failures like every other sign-in). */
+  authenticate(token: string | null, team: string, ip: string, via: string): Promise<AuthResult>
+  /** Group commit: statements and audit records in one transaction. */
+  commit(entry: CommitEntry): Promise<void>
+  clientIp(req: IncomingMessage): string
+  redact: Redact
+  /** The safety engine's rating, when it is loaded. */
+  assess(command: string, shell?: ShellDialect): Risk | null
+}
+
+export interface HttpExtension {
+  /** Answers the request and returns true, or returns false when the path is not its own. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
+  close?(): void | Promise<void>
 }
 
 export interface SyncServer {
@@ -177,9 +201,24 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     return result
   }
 
+  const extensions: HttpExtension[] = (options.extensions ?? []).map((make) =>
+    make({
+      storage,
+      logger,
+      maxBodyBytes: limits.maxHttpBodyBytes,
+      authenticate: signIn,
+      commit: (entry) => committer.commit(entry),
+      clientIp,
+      redact,
+      assess: (command, shell) =>
+        isSafetyReady() ? analyzeCommand(command, { shell }).risk : null,
+    }),
+  )
+
   const httpServer: Server = createServer((req, res) => {
     void handleHttp(
       {
+        extensions,
         storage,
         keys,
         metrics,
@@ -476,6 +515,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       stopping = true
       for (const t of timers) clearInterval(t)
       checkpointer.stop()
+      for (const ext of extensions) await ext.close?.()
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()))
       for (const c of conns) closeConn(c, CLOSE.goingAway, 'server shutting down')
       await rooms.closeAll()
