@@ -11,6 +11,7 @@ import { llmRequests, type LlmEvents, type LlmResults } from './llm'
 import { historyRequests, type HistoryEvents, type HistoryResults } from './history'
 import { settingsRequests, type SettingsEvents, type SettingsResults } from './settings'
 import { agentRequests, type AgentEvents, type AgentResults } from './agent'
+import { libraryRequests, type LibraryEvents, type LibraryResults } from './library'
 import type { Result } from './errors'
 
 export * from './errors'
@@ -21,6 +22,8 @@ export type * from './llm'
 export type * from './history'
 export * from './settings'
 export type * from './agent'
+export type * from './library'
+export type * from './approvals'
 
 /** Input schemas of every request, keyed by `domain:verb`. Main validates with these. */
 export const requestSchemas = {
@@ -31,6 +34,7 @@ export const requestSchemas = {
   ...historyRequests,
   ...settingsRequests,
   ...agentRequests,
+  ...libraryRequests,
 } as const
 
 type Schemas = typeof requestSchemas
@@ -44,7 +48,8 @@ export interface Results
     LlmResults,
     HistoryResults,
     SettingsResults,
-    AgentResults {}
+    AgentResults,
+    LibraryResults {}
 
 /** Every event stream, keyed by `domain:name`. */
 export interface Events
@@ -55,7 +60,8 @@ export interface Events
     LlmEvents,
     HistoryEvents,
     SettingsEvents,
-    AgentEvents {}
+    AgentEvents,
+    LibraryEvents {}
 
 export type Channel = keyof Schemas
 export type EventName = keyof Events

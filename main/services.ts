@@ -4,6 +4,8 @@ import { startAppControl } from './control/start'
 import type { ControlServer } from './control/server'
 import type { Domain, DomainDeps } from './domain'
 import { createHistoryDomain } from './history/domain'
+import type { SecretCipher } from './library/credentials'
+import { createLibraryDomain } from './library/domain'
 import { EventHub } from './ipc/event-hub'
 import { Router } from './ipc/router'
 import { createLlmDomain } from './llm/domain'
@@ -17,6 +19,8 @@ export interface ServicesOptions {
   host: DomainDeps['host']
   env?: NodeJS.ProcessEnv
   version: string
+  /** Encrypts team tokens with the OS keychain (Electron's safeStorage), where available. */
+  secretCipher?: SecretCipher | null
   /**
    * Listen on the control socket in the data dir (main/control), so the CLI and coding agents
    * reach this app. Default: on for the app (electron, browser), off for the CLI.
@@ -59,6 +63,7 @@ export function createServices(options: ServicesOptions): Services {
     createSafetyDomain(deps),
     createLlmDomain(deps),
     createHistoryDomain(deps, { embedder, findEmbedder }),
+    createLibraryDomain(deps, { cipher: options.secretCipher ?? null }),
     // After history: it records spooled agent events there, and is disposed before it.
     createAgentDomain(deps),
   ]

@@ -1,0 +1,375 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  APPROVAL_PATHS,
+  APPROVED_VALID_MS,
+  DEFAULT_APPROVAL_TTL_MS,
+  MAX_APPROVAL_WAIT_MS,
+  approvalDecisionSchema,
+  approvalRequestSchema,
+  type Approval,
+} from '../../contract/approvals'
+import type { ErrorCode } from '../../contract/errors'
+import { roleAtLeast, type ClientEvent } from '../../contract/sync'
+import type { Risk, ShellDialect } from '../../contract/safety'
+import type { AuditDraft } from '../audit/chain'
+import type { AuthResult } from '../auth/authenticator'
+import type { Principal } from '../rooms/connection'
+import type { CommitEntry } from '../rooms/committer'
+import type { Storage } from '../storage/storage'
+
+/**
+ * Team approvals on the server (see `contract/approvals.ts`): a member asks to run one exact
+ * command; admins and engineers of the team (never the requester) approve or deny it; the
+ * requester's app, `cmdai approval request --wait` and approvers' apps follow it by long poll or
+ * server-sent events. Requests and decisions are written as client events (`approval.request`,
+ * `approval.decision`) with their audit records in one commit, so every step is audited.
+ *
+ * Pending approvals live in memory: a server restart drops pending requests (their audit
+ * records remain) and requesters ask again.
+ */
+export interface ApprovalDeps {
+  storage: Storage
+  maxBodyBytes: number
+  authenticate(token: string | null, team: string, ip: string, via: string): Promise<AuthResult>
+  commit(entry: CommitEntry): Promise<void>
+  clientIp(req: IncomingMessage): string
+  redact(text: string): string
+  /** The server's own rating of a command. */
+  assess(command: string, shell: ShellDialect): Risk | null
+  now?: () => number
+}
+
+class ApprovalHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+const MAX_PENDING_PER_TEAM = 1_000
+
+interface Watcher {
+  principal: Principal
+  res: ServerResponse
+}
+
+export class ApprovalService {
+  private readonly approvals = new Map<string, Approval>()
+  private readonly waiters = new Map<string, Set<() => void>>()
+  private readonly watchers = new Set<Watcher>()
+  private readonly heartbeat: NodeJS.Timeout
+
+  constructor(private readonly deps: ApprovalDeps) {
+    this.heartbeat = setInterval(() => {
+      for (const w of this.watchers) w.res.write(': keep-alive\n\n')
+      this.expire()
+    }, 15_000)
+    this.heartbeat.unref()
+  }
+
+  /** True when the request was for an approvals path (answered here). */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const path = url.pathname
+    if (
+      path !== APPROVAL_PATHS.stream &&
+      path !== APPROVAL_PATHS.list &&
+      !path.startsWith(APPROVAL_PATHS.list + '/')
+    )
+      return false
+    try {
+      const principal = await this.signIn(req)
+      this.expire()
+      const method = req.method ?? 'GET'
+      if (path === APPROVAL_PATHS.stream && method === 'GET')
+        return (this.stream(principal, req, res), true)
+      if (path === APPROVAL_PATHS.list && method === 'POST')
+        return (send(res, 201, await this.create(principal, req)), true)
+      if (path === APPROVAL_PATHS.list && method === 'GET') {
+        const status = url.searchParams.get('status')
+        const list = [...this.approvals.values()]
+          .filter((a) => this.visible(principal, a) && (!status || a.status === status))
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .slice(0, 500)
+        return (send(res, 200, { approvals: list }), true)
+      }
+      const rest = path.slice(APPROVAL_PATHS.list.length + 1).split('/')
+      const id = decodeURIComponent(rest[0] ?? '')
+      const approval = this.approvals.get(id)
+      if (!approval || !this.visible(principal, approval))
+        throw new ApprovalHttpError(404, 'not_found', 'no such approval')
+      if (rest.length === 1 && method === 'GET') {
+        const wait = Math.min(
+          Math.max(Number(url.searchParams.get('wait') ?? 0) || 0, 0),
+          MAX_APPROVAL_WAIT_MS,
+        )
+        if (approval.status === 'pending' && wait > 0) await this.waitFor(id, wait, req)
+        return (send(res, 200, this.approvals.get(id)), true)
+      }
+      if (rest.length === 2 && rest[1] === 'decision' && method === 'POST')
+        return (send(res, 200, await this.decide(principal, approval, req)), true)
+      throw new ApprovalHttpError(404, 'not_found', 'no such endpoint')
+    } catch (err) {
+      if (err instanceof ApprovalHttpError)
+        send(res, err.status, { code: err.code, message: err.message })
+      else
+        send(res, 503, {
+          code: 'unavailable',
+          message: 'the server could not complete the request',
+        })
+      return true
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat)
+    for (const w of this.watchers) w.res.end()
+    this.watchers.clear()
+    for (const set of this.waiters.values()) for (const wake of set) wake()
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now()
+  }
+
+  private async signIn(req: IncomingMessage): Promise<Principal> {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')
+    const token = m ? m[1]! : null
+    const auth = await this.deps.authenticate(
+      token,
+      teamOf(token),
+      this.deps.clientIp(req),
+      'approvals',
+    )
+    if (!auth.ok)
+      throw new ApprovalHttpError(
+        auth.code === 4403 || auth.code === 4405 ? 403 : 401,
+        'forbidden',
+        auth.reason,
+      )
+    return auth.principal
+  }
+
+  private visible(p: Principal, a: Approval): boolean {
+    return a.team === p.team && (a.requester === p.user || canApprove(p))
+  }
+
+  private async create(p: Principal, req: IncomingMessage): Promise<Approval> {
+    const parsed = approvalRequestSchema.safeParse(await readJson(req, this.deps.maxBodyBytes))
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new ApprovalHttpError(
+        400,
+        'invalid_input',
+        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      )
+    }
+    const pending = [...this.approvals.values()].filter(
+      (a) => a.team === p.team && a.status === 'pending',
+    )
+    if (pending.length >= MAX_PENDING_PER_TEAM)
+      throw new ApprovalHttpError(429, 'unavailable', 'too many pending approvals in this team')
+    const body = parsed.data
+    const now = this.now()
+    const approval: Approval = {
+      id: randomUUID(),
+      team: p.team,
+      requester: p.user,
+      requesterRole: p.role,
+      command: this.deps.redact(body.command),
+      commandHash: createHash('sha256').update(body.command).digest('hex'),
+      shell: body.shell,
+      reason: this.deps.redact(body.reason),
+      ...(body.library ? { library: body.library } : {}),
+      ...(body.patternId ? { patternId: body.patternId } : {}),
+      // Unknown until the engine has loaded: rate it as high rather than guess safe.
+      risk: this.deps.assess(body.command, body.shell) ?? 'high',
+      status: 'pending',
+      createdAt: now,
+      expiresAt: now + (body.ttlMs ?? DEFAULT_APPROVAL_TTL_MS),
+    }
+    await this.record(p, approval, 'approval.request', 'requested', approval.reason)
+    this.approvals.set(approval.id, approval)
+    this.publish(approval)
+    return approval
+  }
+
+  private async decide(p: Principal, approval: Approval, req: IncomingMessage): Promise<Approval> {
+    if (!canApprove(p))
+      throw new ApprovalHttpError(403, 'forbidden', 'only admins and engineers decide approvals')
+    if (approval.requester === p.user)
+      throw new ApprovalHttpError(403, 'forbidden', 'nobody approves their own request')
+    const parsed = approvalDecisionSchema.safeParse(await readJson(req, this.deps.maxBodyBytes))
+    if (!parsed.success)
+      throw new ApprovalHttpError(
+        400,
+        'invalid_input',
+        'decision: approve or deny, with an optional comment',
+      )
+    if (approval.status !== 'pending')
+      throw new ApprovalHttpError(409, 'conflict', `this request is already ${approval.status}`)
+    const now = this.now()
+    const approved = parsed.data.decision === 'approve'
+    const decided: Approval = {
+      ...approval,
+      status: approved ? 'approved' : 'denied',
+      decidedBy: p.user,
+      decidedAt: now,
+      comment: this.deps.redact(parsed.data.comment),
+      ...(approved ? { validUntil: now + APPROVED_VALID_MS } : {}),
+    }
+    await this.record(
+      p,
+      decided,
+      'approval.decision',
+      approved ? 'approved' : 'denied',
+      decided.comment,
+    )
+    this.approvals.set(decided.id, decided)
+    this.publish(decided)
+    return decided
+  }
+
+  /** One client event (stored, idempotent by id) and its audit record, in one commit. */
+  private async record(
+    p: Principal,
+    a: Approval,
+    kind: 'approval.request' | 'approval.decision',
+    decision: 'requested' | 'approved' | 'denied',
+    reason: string | undefined,
+  ): Promise<void> {
+    const event: ClientEvent = {
+      id: `${a.id}.${kind === 'approval.request' ? 'request' : 'decision'}`,
+      kind,
+      ts: this.now(),
+      team: a.team,
+      ...(a.library ? { library: a.library } : {}),
+      ...(a.patternId ? { patternId: a.patternId } : {}),
+      command: a.command,
+      shell: a.shell,
+      risk: a.risk,
+      decision,
+      approvalId: a.id,
+      ...(reason ? { reason } : {}),
+    }
+    await this.deps.commit({
+      run: async (tx): Promise<AuditDraft[]> => {
+        await this.deps.storage.insertEvents(
+          a.team,
+          [{ id: event.id, user: p.user, kind, ts: event.ts, event: JSON.stringify(event) }],
+          tx,
+        )
+        const { team, ...data } = event
+        return [
+          {
+            team,
+            kind: 'client.event',
+            actor: p.user,
+            role: p.role,
+            ...(a.library ? { room: `${team}/${a.library}` } : {}),
+            data: { ...data, requester: a.requester },
+          },
+        ]
+      },
+    })
+  }
+
+  private expire(): void {
+    const now = this.now()
+    for (const a of this.approvals.values()) {
+      if (a.status === 'pending' && a.expiresAt <= now) {
+        const expired: Approval = { ...a, status: 'expired' }
+        this.approvals.set(a.id, expired)
+        this.publish(expired)
+      }
+      // Decided requests are kept a week for the lists, then forgotten (the audit log keeps them).
+      if (a.status !== 'pending' && (a.decidedAt ?? a.expiresAt) < now - 7 * 24 * 3600_000)
+        this.approvals.delete(a.id)
+    }
+  }
+
+  private waitFor(id: string, ms: number, req: IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set()
+      this.waiters.set(id, set)
+      const done = () => {
+        clearTimeout(timer)
+        set.delete(done)
+        req.off('close', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      set.add(done)
+      req.on('close', done)
+    })
+  }
+
+  private publish(a: Approval): void {
+    for (const wake of this.waiters.get(a.id) ?? []) wake()
+    if (a.status !== 'pending') this.waiters.delete(a.id)
+    const line = `event: approval\ndata: ${JSON.stringify(a)}\n\n`
+    for (const w of this.watchers) if (this.visible(w.principal, a)) w.res.write(line)
+  }
+
+  private stream(principal: Principal, req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    })
+    res.write(': connected\n\n')
+    const watcher = { principal, res }
+    this.watchers.add(watcher)
+    req.on('close', () => this.watchers.delete(watcher))
+    // What is pending now, so a new watcher starts complete.
+    for (const a of this.approvals.values())
+      if (a.status === 'pending' && this.visible(principal, a))
+        res.write(`event: approval\ndata: ${JSON.stringify(a)}\n\n`)
+  }
+}
+
+function canApprove(p: Principal): boolean {
+  return roleAtLeast(p.role, 'engineer')
+}
+
+/** The team a token claims (verified by `authenticate` right after). */
+function teamOf(token: string | null): string {
+  const part = token?.split('.')[1]
+  if (!part) return ''
+  try {
+    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { team?: unknown }
+    return typeof claims.team === 'string' ? claims.team : ''
+  } catch {
+    return ''
+  }
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new ApprovalHttpError(415, 'invalid_input', 'send application/json')
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > max) throw new ApprovalHttpError(413, 'invalid_input', `body over ${max} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new ApprovalHttpError(400, 'invalid_input', 'body is not JSON')
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  })
+  res.end(JSON.stringify(body))
+}
