@@ -67,6 +67,8 @@ export interface GenerationTimings {
   totalMs: number
   promptTokens: number | null
   outputTokens: number | null
+  /** Speculative decoding: draft tokens the model confirmed and rejected; null when it did not run. */
+  draft?: { accepted: number; rejected: number } | null
 }
 
 export interface GenerateResult extends Generation {

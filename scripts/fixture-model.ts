@@ -56,6 +56,19 @@ export const FIXTURE_SHAPES = {
     ropeBase: 1000000,
     matrixType: GgmlType.Q8_0,
   },
+  // A draft model for the one above: the same vocabulary (speculative decoding needs it), tiny.
+  'qwen2.5-draft': {
+    name: 'qwen2.5-draft',
+    embedding: 64,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    feedForward: 128,
+    vocab: 151936,
+    contextLength: 32768,
+    ropeBase: 1000000,
+    matrixType: GgmlType.Q8_0,
+  },
 } as const satisfies Record<string, FixtureShape>
 
 export type FixtureShapeName = keyof typeof FIXTURE_SHAPES

@@ -17,6 +17,8 @@ export interface BackendResponse {
   outputTokens: number | null
   /** Prompt tokens that had to be evaluated (not reused from the KV cache), when known. */
   evaluatedPromptTokens: number | null
+  /** Draft tokens confirmed and rejected by speculative decoding; absent when it did not run. */
+  draft?: { accepted: number; rejected: number } | null
 }
 
 /** One way to run the model. Local (llama.cpp in-process) and OpenAI-compatible implement it. */

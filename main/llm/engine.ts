@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
 import {
   CmdaiError,
   toErrorEnvelope,
@@ -12,8 +13,9 @@ import {
   type Verdict,
 } from '../../contract'
 import type { LlmBackend } from './backend'
+import { defaultCatalogModel } from './catalog'
 import { gatherContext } from './context'
-import { LocalBackend } from './local-backend'
+import { LocalBackend, type LocalBackendOptions } from './local-backend'
 import { Mutex } from './lock'
 import { ModelStore } from './model-store'
 import { OpenAiBackend } from './openai-backend'
@@ -54,6 +56,18 @@ export interface LlmEngineOptions {
   gatherContext?: boolean
   /** How the local backend decodes structured answers (benchmarks compare both). */
   decoding?: 'scaffold' | 'grammar'
+  /**
+   * Builds the backend instead of LocalBackend/OpenAiBackend (the eval harness replays recorded
+   * answers through the rest of the pipeline with it).
+   */
+  backendFactory?: (active: ActiveModel) => LlmBackend
+  /**
+   * The user allowed this remote endpoint explicitly (e.g. `cmdai eval --backend openai --url`
+   * with `--allow-remote`), in place of the privacy setting.
+   */
+  allowRemote?: boolean
+  /** Replaces the local backend's token predictor (benchmarks). */
+  predictor?: LocalBackendOptions['predictor']
 }
 
 export interface GenerateOptions {
@@ -147,6 +161,7 @@ export class LlmEngine {
         )
       if (
         !isLoopback(remote.baseUrl) &&
+        !this.options.allowRemote &&
         !readPrivacySettings(this.options.dataDir).allowRemoteBackends
       ) {
         throw new CmdaiError(
@@ -169,6 +184,39 @@ export class LlmEngine {
     return this.store.resolveActive(this.env, this.settings.model)
   }
 
+  /**
+   * The draft model for speculative decoding with `modelPath`: the `draftModel` setting ('off':
+   * none), or else the smallest installed chat model of the same family at most a quarter of its
+   * size (Qwen2.5-Coder 0.5B drafting for 7B). Whether it shares the vocabulary is checked at load.
+   */
+  private draftModelFor(modelPath: string): string | null {
+    const setting = this.settings.draftModel
+    if (setting === 'off' || this.settings.speculative === 'off') return null
+    if (setting) {
+      const path = this.store.resolve(setting)
+      if (!path) throw new CmdaiError('not_found', `No draft model matches "${setting}"`)
+      return resolve(path) === resolve(modelPath) ? null : path
+    }
+    let size: number
+    try {
+      size = statSync(modelPath).size
+    } catch {
+      return null
+    }
+    const family = modelFamily(modelPath)
+    const candidates = this.store
+      .list()
+      .filter(
+        (m) =>
+          m.kind !== 'embedding' &&
+          resolve(m.path) !== resolve(modelPath) &&
+          m.sizeBytes * 4 <= size &&
+          modelFamily(m.path) === family,
+      )
+      .sort((a, b) => a.sizeBytes - b.sizeBytes)
+    return candidates[0]?.path ?? null
+  }
+
   /** The backend for `modelRef` (or the active model), created or switched under a lock. */
   private async backendFor(
     modelRef: string | undefined,
@@ -180,7 +228,7 @@ export class LlmEngine {
       if (!active) {
         throw new CmdaiError(
           'not_found',
-          'No model available. Run `cmdai models pull qwen2.5-coder-0.5b`, import a GGUF file, or set CMDAI_MODEL.',
+          `No model available. Run \`cmdai models pull ${defaultCatalogModel().id}\`, import a GGUF file, or set CMDAI_MODEL.`,
         )
       }
       const key = active.path ? `local:${resolve(active.path)}` : `openai:${active.id}`
@@ -189,15 +237,20 @@ export class LlmEngine {
       this.backend = null
       this.backendKey = null
       await old?.dispose()
-      const created: LlmBackend = active.path
-        ? new LocalBackend({
-            modelPath: active.path,
-            gpu: this.settings.gpu,
-            threads: this.settings.threads,
-            contextSize: this.settings.contextSize,
-            decoding: this.options.decoding,
-          })
-        : new OpenAiBackend({ ...this.settings.openai!, env: this.env })
+      const created: LlmBackend = this.options.backendFactory
+        ? this.options.backendFactory(active)
+        : active.path
+          ? new LocalBackend({
+              modelPath: active.path,
+              gpu: this.settings.gpu,
+              threads: this.settings.threads,
+              contextSize: this.settings.contextSize,
+              decoding: this.options.decoding,
+              speculative: this.settings.speculative,
+              draftModelPath: this.draftModelFor(active.path),
+              predictor: this.options.predictor,
+            })
+          : new OpenAiBackend({ ...this.settings.openai!, env: this.env })
       this.backend = created
       this.backendKey = key
       this.active = active
@@ -397,6 +450,7 @@ export class LlmEngine {
         totalMs: performance.now() - started,
         promptTokens: response.promptTokens,
         outputTokens: response.outputTokens,
+        draft: response.draft ?? null,
       },
     }
   }
@@ -447,8 +501,10 @@ export class LlmEngine {
       await this.backend?.dispose()
       this.backend = null
       this.backendKey = null
+      this.active = null
     })
-    this.setState({ state: 'idle', compute: null })
+    // Nothing is loaded: the state names no model (the next load says which one it is).
+    this.setState({ state: 'idle', compute: null, model: null })
   }
 
   async dispose(): Promise<void> {
@@ -467,6 +523,18 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true })
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+/**
+ * A model file's family: its name without the size (`0.5b`, `7B`), quantisation and extension, so
+ * `qwen2.5-coder-0.5b-instruct-q4_k_m.gguf` and `qwen2.5-coder-7b-instruct-q8_0.gguf` match.
+ */
+export function modelFamily(path: string): string {
+  return basename(path)
+    .toLowerCase()
+    .replace(/\.gguf$/, '')
+    .replace(/[-_.](i?q\d[\w]*|f16|f32|bf16)$/, '')
+    .replace(/(^|[-_])\d+(\.\d+)?[bm](?=$|[-_])/g, '$1')
 }
 
 /** A local endpoint (Ollama, LM Studio on this machine) is not "remote": nothing leaves the machine. */

@@ -13,6 +13,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
   type Token,
+  type TokenPredictor,
 } from 'node-llama-cpp'
 import { CmdaiError } from '../../contract'
 import type { BackendRequest, BackendResponse, LlmBackend } from './backend'
@@ -23,6 +24,16 @@ import { JsonEndDetector } from './partial-json'
 import { decodeWithScaffold } from './scaffold-decoder'
 import { SequenceStepper, TokenTable } from './sequence-stepper'
 import type { LlmSettings } from './settings'
+import {
+  copyBias,
+  draftModelPredictor,
+  GatedTokenPredictor,
+  inputLookupPredictor,
+  LOOKUP_DRAFT_TOKENS,
+  MAX_REJECTED_DRAFT_COST,
+  measureDraftCost,
+  type SpeculativeSetting,
+} from './speculation'
 
 export type GpuSetting = LlmSettings['gpu']
 
@@ -64,6 +75,25 @@ export interface LocalBackendOptions {
    * sample the whole answer under node-llama-cpp's JSON-schema grammar (benchmarks compare both).
    */
   decoding?: 'scaffold' | 'grammar'
+  /**
+   * Speculative decoding (speculation.ts): 'auto' (default) turns it on when a rejected draft
+   * costs at most 5% more on this hardware, measured at load; 'on' and 'off' force it.
+   */
+  speculative?: SpeculativeSetting
+  /** A small model with the same vocabulary that drafts tokens; without one, prompt lookup. */
+  draftModelPath?: string | null
+  /** Replaces the predictor (benchmarks measure a predictor whose guesses are always wrong). */
+  predictor?: () => TokenPredictor
+}
+
+/** Whether speculative decoding runs, with what, and why. */
+export interface SpeculationState {
+  enabled: boolean
+  predictor: 'input-lookup' | 'draft-model' | 'custom' | null
+  /** Measured at load: how much longer a step with a rejected draft takes (null: not measured). */
+  rejectedDraftCost: number | null
+  /** Why it is on or off, in a sentence. */
+  reason: string
 }
 
 /** How the last answer was evaluated (benchmarks replay it on a bare sequence). */
@@ -75,6 +105,8 @@ export interface DecodeTrace {
   batches: number[]
   /** Tokens the model sampled. */
   sampledTokens: number
+  /** Draft tokens the model confirmed and rejected (speculative decoding), when it ran. */
+  draft: { accepted: number; rejected: number } | null
 }
 
 /**
@@ -108,6 +140,16 @@ export class LocalBackend implements LlmBackend {
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>()
   private disposed = false
   private threads = 1
+  private draftModel: LlamaModel | null = null
+  private draftContext: LlamaContext | null = null
+  private predictor: GatedTokenPredictor | null = null
+  private activeStepper: SequenceStepper | null = null
+  private speculation: SpeculationState = {
+    enabled: false,
+    predictor: null,
+    rejectedDraftCost: null,
+    reason: 'not loaded',
+  }
 
   constructor(private readonly options: LocalBackendOptions) {
     this.modelName = basename(options.modelPath).replace(/\.gguf$/i, '')
@@ -162,16 +204,123 @@ export class LocalBackend implements LlmBackend {
       this.table =
         this.options.decoding === 'grammar' ? null : await TokenTable.build(model, signal)
       this.tableMs = performance.now() - tableStart
-      this.sequence = context.getSequence()
+      this.sequence = await this.speculativeSequence(llama, model, context, signal)
       this.context = context
       this.model = model
       this.llama = llama
     } catch (err) {
+      await this.releaseDraft()
       await model.dispose()
       if (signal?.aborted) throw err
       throw loadError(this.options.modelPath, err)
     }
     if (this.disposed) await this.release()
+  }
+
+  /**
+   * The one sequence, with a token predictor when speculation is on. 'auto' measures what a
+   * rejected draft costs here first (on a scratch sequence, ~10 decode steps) and stays off when
+   * it is more than 5%: on a CPU, evaluating 1 + k tokens can cost several times one token.
+   */
+  private async speculativeSequence(
+    llama: Llama,
+    model: LlamaModel,
+    context: LlamaContext,
+    signal?: AbortSignal,
+  ): Promise<LlamaContextSequence> {
+    const setting = this.options.speculative ?? 'auto'
+    const table = this.table
+    if (setting === 'off' || !table) {
+      this.speculation = {
+        enabled: false,
+        predictor: null,
+        rejectedDraftCost: null,
+        reason: setting === 'off' ? 'turned off in settings' : 'grammar decoding',
+      }
+      return context.getSequence()
+    }
+    const kind = this.options.predictor
+      ? 'custom'
+      : this.options.draftModelPath
+        ? 'draft-model'
+        : 'input-lookup'
+    let cost: number | null = null
+    if (setting === 'auto') {
+      const scratch = context.getSequence()
+      try {
+        const probe = model.tokenize(CALIBRATION_TEXT, false, 'trimLeadingSpace')
+        const measured = await measureDraftCost(scratch, probe, {
+          draftTokens: kind === 'draft-model' ? 4 : LOOKUP_DRAFT_TOKENS,
+          tokenBias: table.stringBias,
+          signal,
+        })
+        cost = measured.rejectedDraftCost
+      } finally {
+        scratch.dispose()
+      }
+      if (cost > MAX_REJECTED_DRAFT_COST) {
+        this.speculation = {
+          enabled: false,
+          predictor: null,
+          rejectedDraftCost: cost,
+          reason: `a rejected draft costs ${pct(cost)} more here (limit ${pct(MAX_REJECTED_DRAFT_COST)})`,
+        }
+        return context.getSequence()
+      }
+    }
+    let inner: TokenPredictor
+    let predictor: SpeculationState['predictor'] = kind
+    let note = ''
+    if (this.options.predictor) inner = this.options.predictor()
+    else if (this.options.draftModelPath) {
+      try {
+        inner = await this.loadDraft(llama, model, table, context.contextSize, signal)
+      } catch (err) {
+        if (signal?.aborted) throw err
+        const why = err instanceof Error ? err.message : String(err)
+        note = `; draft model not used: ${why.slice(0, 160)}`
+        inner = inputLookupPredictor()
+        predictor = 'input-lookup'
+      }
+    } else inner = inputLookupPredictor()
+    this.predictor = new GatedTokenPredictor(inner, () => this.activeStepper?.sampling === 'string')
+    this.speculation = {
+      enabled: true,
+      predictor,
+      rejectedDraftCost: cost,
+      reason:
+        (setting === 'on'
+          ? 'turned on in settings'
+          : `a rejected draft costs ${pct(cost!)} more here (limit ${pct(MAX_REJECTED_DRAFT_COST)})`) +
+        note,
+    }
+    return context.getSequence({ tokenPredictor: this.predictor })
+  }
+
+  /** Loads the draft model on the same backend and checks that it shares the vocabulary. */
+  private async loadDraft(
+    llama: Llama,
+    model: LlamaModel,
+    table: TokenTable,
+    contextSize: number,
+    signal?: AbortSignal,
+  ): Promise<TokenPredictor> {
+    const path = this.options.draftModelPath!
+    await checkGgufFile(path)
+    const draft = await llama.loadModel({ modelPath: path, loadSignal: signal })
+    this.draftModel = draft
+    if (!sameVocabulary(model, draft)) {
+      throw new Error(`${basename(path)} does not share the model's vocabulary`)
+    }
+    const draftContext = await draft.createContext({
+      contextSize,
+      sequences: 1,
+      threads: this.threads,
+    })
+    this.draftContext = draftContext
+    // The gate only asks for guesses inside strings, so the draft drafts under the string bias.
+    const draftBias = copyBias(table.stringBias, draft)
+    return draftModelPredictor(draftContext.getSequence(), () => draftBias)
   }
 
   private grammarFor(schema: object): Promise<LlamaGrammar> {
@@ -229,25 +378,40 @@ export class LocalBackend implements LlmBackend {
       const reused = await this.reusePrefix(sequence, prompt)
       if (plan && table) {
         const stepper = new SequenceStepper(sequence, table)
+        this.activeStepper = stepper
+        // Prompt lookup searches the prompt (request, file names, recent commands) for the text
+        // the answer is writing and guesses how it continues.
+        this.predictor?.updateInputTokens(prompt.slice(Math.max(0, reused - 64)))
+        const before = { ...sequence.tokenPredictions }
         try {
           const result = await decodeWithScaffold(plan, prompt.slice(reused), table, stepper, {
             onText: request.onText,
             maxTokens: request.maxTokens,
             signal: request.signal,
           })
+          const after = sequence.tokenPredictions
+          const draft = this.predictor
+            ? {
+                accepted: after.validated - before.validated,
+                rejected: after.refuted - before.refuted,
+              }
+            : null
           this.trace = {
             decoding: 'scaffold',
             reusedTokens: reused,
             batches: result.batches,
             sampledTokens: result.sampledTokens,
+            draft,
           }
           return {
             text: result.text,
             promptTokens: prompt.length,
             outputTokens: result.sampledTokens,
             evaluatedPromptTokens: prompt.length - reused,
+            draft,
           }
         } finally {
+          this.activeStepper = null
           await stepper.close()
         }
       }
@@ -308,6 +472,7 @@ export class LocalBackend implements LlmBackend {
       reusedTokens: reused,
       batches: [prompt.length - reused, ...output.slice(1).map(() => 1)],
       sampledTokens: output.length,
+      draft: null,
     }
     return {
       text: text.trim(),
@@ -342,6 +507,7 @@ export class LocalBackend implements LlmBackend {
     lastDecode: DecodeTrace | null
     /** Time spent building the token table at load. */
     tableMs: number
+    speculation: SpeculationState
   } {
     return {
       model: this.model,
@@ -349,6 +515,7 @@ export class LocalBackend implements LlmBackend {
       threads: this.threads,
       lastDecode: this.trace,
       tableMs: this.tableMs,
+      speculation: { ...this.speculation },
     }
   }
 
@@ -362,12 +529,21 @@ export class LocalBackend implements LlmBackend {
   private async release(): Promise<void> {
     this.sequence?.dispose()
     this.sequence = null
+    this.predictor = null
     this.chatWrapper = null
     this.table = null
     await this.context?.dispose()
     this.context = null
+    await this.releaseDraft()
     await this.model?.dispose()
     this.model = null
+  }
+
+  private async releaseDraft(): Promise<void> {
+    await this.draftContext?.dispose()
+    this.draftContext = null
+    await this.draftModel?.dispose()
+    this.draftModel = null
   }
 
   async dispose(): Promise<void> {
@@ -389,6 +565,26 @@ function defaultThreads(modelPath: string): number {
   } catch {
     return spare
   }
+}
+
+/** A command-like text that tokenizes into enough tokens with any vocabulary. */
+const CALIBRATION_TEXT =
+  'find . -name "*.log" -size +10M -mtime -7 -exec ls -lh {} \\; | sort -k5 -h | tail -n 20'
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`
+
+/** Same vocabulary: same size, same special tokens, same text for a spread of token ids. */
+function sameVocabulary(a: LlamaModel, b: LlamaModel): boolean {
+  const size = (m: LlamaModel) =>
+    (m.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { tokens?: unknown[] } } }).tokenizer
+      ?.ggml?.tokens?.length ?? -1
+  const n = size(a)
+  if (n <= 0 || n !== size(b)) return false
+  if (a.tokens.bos !== b.tokens.bos || a.tokens.eos !== b.tokens.eos) return false
+  for (let t = 5; t < n; t += Math.max(1, Math.floor(n / 997))) {
+    if (a.detokenize([t as Token], true) !== b.detokenize([t as Token], true)) return false
+  }
+  return true
 }
 
 function loadError(path: string, err: unknown): CmdaiError {

@@ -107,6 +107,11 @@ export class SequenceStepper implements TokenStepper {
     private readonly table: TokenTable,
   ) {}
 
+  /** What the next sample is constrained to (speculation only guesses inside strings). */
+  get sampling(): SampleMode['kind'] {
+    return this.mode.kind
+  }
+
   private bias = (): TokenBias =>
     this.mode.kind === 'string'
       ? this.table.stringBias

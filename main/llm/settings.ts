@@ -21,6 +21,16 @@ export const llmSettingsSchema = z
     maxExplanationChars: z.number().int().min(8).max(4000).default(300),
     /** How many assumptions the model may list (0 turns the list off). */
     maxAssumptions: z.number().int().min(0).max(5).default(3),
+    /**
+     * Speculative decoding (local models): 'auto' turns it on where a rejected draft costs at most
+     * 5% more (measured when the model loads), 'on'/'off' force it.
+     */
+    speculative: z.enum(['auto', 'on', 'off']).default('auto'),
+    /**
+     * The draft model for speculative decoding: a model ref, or 'off' for prompt lookup only.
+     * Unset: a much smaller installed model of the same family, when there is one.
+     */
+    draftModel: z.string().min(1).optional(),
     openai: z
       .object({
         baseUrl: z.url(),
