@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { initSafety } from '../main/safety/analyze'
 import { readPackageVersion } from '../main/config/paths'
 import { createAdmin } from './admin/admin'
+import { createApprovals } from './approvals/approvals'
 import { writeBackup } from './admin/backup'
 import { startControl } from './admin/control'
 import { runOperation, streamExport, type OperationContext } from './admin/operations'
@@ -55,6 +56,7 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
       limits: config.limits,
       timings: config.timings,
       trustProxy: config.trustProxy,
+      extensions: [createApprovals],
     })
     const { port } = await server.listen(config.port, config.host)
     cleanup.push(() => server.close())

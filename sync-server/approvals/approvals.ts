@@ -11,12 +11,9 @@ import {
 } from '../../contract/approvals'
 import type { ErrorCode } from '../../contract/errors'
 import { roleAtLeast, type ClientEvent } from '../../contract/sync'
-import type { Risk, ShellDialect } from '../../contract/safety'
 import type { AuditDraft } from '../audit/chain'
-import type { AuthResult } from '../auth/authenticator'
 import type { Principal } from '../rooms/connection'
-import type { CommitEntry } from '../rooms/committer'
-import type { Storage } from '../storage/storage'
+import type { ExtensionDeps, HttpExtension } from '../server'
 
 /**
  * Team approvals on the server (see `contract/approvals.ts`): a member asks to run one exact
@@ -28,16 +25,13 @@ import type { Storage } from '../storage/storage'
  * Pending approvals live in memory: a server restart drops pending requests (their audit
  * records remain) and requesters ask again.
  */
-export interface ApprovalDeps {
-  storage: Storage
-  maxBodyBytes: number
-  authenticate(token: string | null, team: string, ip: string, via: string): Promise<AuthResult>
-  commit(entry: CommitEntry): Promise<void>
-  clientIp(req: IncomingMessage): string
-  redact(text: string): string
-  /** The server's own rating of a command. */
-  assess(command: string, shell: ShellDialect): Risk | null
+export interface ApprovalDeps extends Omit<ExtensionDeps, 'logger'> {
   now?: () => number
+}
+
+/** The server extension (`createSyncServer({ extensions: [createApprovals] })`). */
+export function createApprovals(deps: ExtensionDeps): ApprovalService {
+  return new ApprovalService(deps)
 }
 
 class ApprovalHttpError extends Error {
@@ -57,7 +51,7 @@ interface Watcher {
   res: ServerResponse
 }
 
-export class ApprovalService {
+export class ApprovalService implements HttpExtension {
   private readonly approvals = new Map<string, Approval>()
   private readonly waiters = new Map<string, Set<() => void>>()
   private readonly watchers = new Set<Watcher>()
