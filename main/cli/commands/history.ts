@@ -1,10 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { join } from 'node:path'
 import { SEARCH_MODES, type HistoryFilter, type SearchMode } from '../../../contract/history'
-import { resolveDataDir } from '../../config/paths'
-import { exportHistory } from '../../history/export'
+import { readPackageVersion, resolveDataDir } from '../../config/paths'
+import type { HistoryAccess } from '../../control/history-access'
 import { IMPORT_FORMATS, importHistory, type ImportFormat } from '../../history/import'
-import type { HistoryStore } from '../../history/store'
 
 interface FilterOptions {
   cwd?: string
@@ -40,14 +38,18 @@ export function registerHistoryCommands(program: Command): void {
       query: string,
       options: FilterOptions & { mode: SearchMode; limit: number; json?: boolean; sql?: boolean },
     ) => {
-      await withStore(async (store) => {
-        const search = options.sql ? store.searchSql.bind(store) : store.search.bind(store)
-        const result = await search({
+      await withHistory(async (history) => {
+        const params = {
           query,
           mode: options.mode,
           limit: options.limit,
           filter: toFilter(options),
-        })
+        }
+        // Through the running app there is no SQL path; the index gives the same results.
+        const result =
+          options.sql && history.store
+            ? await history.store.searchSql(params)
+            : await history.search(params)
         if (options.json) return print(JSON.stringify(result, null, 2))
         if (!result.hits.length) return print('No matches.')
         for (const hit of result.hits) {
@@ -65,8 +67,8 @@ export function registerHistoryCommands(program: Command): void {
       .description('Most used and failing commands, AI acceptance, risk')
       .option('--json', 'print JSON'),
   ).action(async (options: FilterOptions & { json?: boolean }) => {
-    await withStore(async (store) => {
-      const s = await store.stats(toFilter(options))
+    await withHistory(async (history) => {
+      const s = await history.stats(toFilter(options))
       if (options.json) return print(JSON.stringify(s, null, 2))
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`
       print(
@@ -101,8 +103,13 @@ export function registerHistoryCommands(program: Command): void {
     .argument('<file>')
     .option('-f, --format <format>', `${IMPORT_FORMATS.join('|')} (default: detected)`, parseFormat)
     .action(async (file: string, options: { format?: ImportFormat }) => {
-      await withStore(async (store) => {
-        const r = await importHistory(store, file, { format: options.format })
+      await withHistory(async (history) => {
+        if (!history.store) {
+          throw new Error(
+            'The running cmdai app holds the history database: close it (or stop `cmdai serve`) to import',
+          )
+        }
+        const r = await importHistory(history.store, file, { format: options.format })
         print(
           `Imported ${r.imported} of ${r.parsed} ${r.format} entries (${r.skipped} already present).`,
         )
@@ -115,8 +122,8 @@ export function registerHistoryCommands(program: Command): void {
       .description('Export as JSON lines or CSV to stdout (format: main/history/EXPORT.md)')
       .option('-f, --format <format>', 'jsonl|csv', parseExportFormat, 'jsonl' as 'jsonl' | 'csv'),
   ).action(async (options: FilterOptions & { format: 'jsonl' | 'csv' }) => {
-    await withStore(async (store) => {
-      await exportHistory(store, options.format, toFilter(options), (chunk) => writeOut(chunk))
+    await withHistory(async (history) => {
+      await history.export(options.format, toFilter(options), (chunk) => writeOut(chunk))
     })
   })
 
@@ -144,8 +151,8 @@ export function registerHistoryCommands(program: Command): void {
           'Give ids, a time range (--before/--after) or filters; --all deletes everything',
         )
       }
-      await withStore(async (store) => {
-        const r = await store.delete({
+      await withHistory(async (history) => {
+        const r = await history.delete({
           ids: idNumbers.length ? idNumbers : undefined,
           filter: filter ?? {},
         })
@@ -184,22 +191,14 @@ function toFilter(o: FilterOptions): HistoryFilter | undefined {
   return Object.keys(filter).length ? filter : undefined
 }
 
-async function withStore(fn: (store: HistoryStore) => Promise<void>): Promise<void> {
-  // PGlite and the safety engine load only for the history commands.
-  const [{ HistoryStore }, { redactForHistory }] = await Promise.all([
-    import('../../history/store'),
-    import('../../history/redact'),
-  ])
-  const store = await HistoryStore.open({
-    dir: join(resolveDataDir(), 'history'),
-    redact: redactForHistory,
-    owner: 'cli',
-  })
-  try {
-    await fn(store)
-  } finally {
-    await store.close()
-  }
+/**
+ * The history of the running app through its control socket when it runs (it holds the
+ * database), otherwise opened here: the same store code answers either way (main/control).
+ */
+async function withHistory(fn: (history: HistoryAccess) => Promise<void>): Promise<void> {
+  // PGlite and the safety engine load only for the history commands, and only without an app.
+  const { withHistory: open } = await import('../../control/history-access')
+  await open(resolveDataDir(), { name: 'cmdai-cli', version: readPackageVersion() }, fn)
 }
 
 function print(line: string): void {
