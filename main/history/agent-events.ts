@@ -9,7 +9,7 @@ import type { HistoryCommand, HistoryRequestsArgs } from './types'
 import type { HistoryStore } from './store'
 
 /**
- * What coding agents asked about or ran (`agent_events`, migration 5). A command an agent ran
+ * What coding agents asked about or ran (`agent_events`, migration 6). A command an agent ran
  * under cmdai (MCP `run_command`: it has an exit status) also becomes an ordinary command row with
  * source `agent`, so Ctrl+R finds it like any other; the event links to it.
  */
