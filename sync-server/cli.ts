@@ -16,7 +16,6 @@ import { openBackend, type BackendConfig } from './backend'
 import { Committer } from './rooms/committer'
 import { DataDirBusyError, dataPaths } from './storage/data-dir'
 import { redactUrl } from './relay/redis-relay'
-import { runServer } from './start'
 import { readPackageVersion } from '../main/config/paths'
 
 /** Files the server and CLI write are private whatever the caller's umask. */
@@ -228,6 +227,7 @@ export function buildProgram(): Command {
       })
       const config = backendConfig(opts)
       const redisUrl = opts.redisUrl ?? process.env.CMDAI_SYNC_REDIS_URL
+      const { runServer } = await import('./start')
       const running = await runServer({
         ...config,
         port: opts.port,

@@ -123,13 +123,13 @@ async function* auditLines(
     return
   }
   for (let after = 0; ;) {
-    const r = await tx.query<{ seq: string; line: string }>(
-      'SELECT seq::text AS seq, line FROM audit_records WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT 5000',
+    const r = await tx.query<{ seq_text: string; line: string }>(
+      'SELECT seq::text AS seq_text, line FROM audit_records WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT 5000',
       [team, after],
     )
     for (const row of r.rows) yield row
     if (r.rows.length < 5000) return
-    after = Number(r.rows[r.rows.length - 1]!.seq)
+    after = Number(r.rows[r.rows.length - 1]!.seq_text)
   }
 }
 

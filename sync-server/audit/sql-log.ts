@@ -84,14 +84,14 @@ export class SqlAuditLog implements AuditLog {
   async *lines(team: string): AsyncIterable<RawLine> {
     let after = 0
     for (;;) {
-      const r = await this.storage.sql.query<{ seq: string | number; line: string }>(
-        'SELECT seq::text AS seq, line FROM audit_records WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      const r = await this.storage.sql.query<{ seq_text: string; line: string }>(
+        'SELECT seq::text AS seq_text, line FROM audit_records WHERE team = $1 AND seq > $2 ORDER BY seq LIMIT $3',
         [team, after, PAGE],
       )
       for (const row of r.rows)
-        yield { line: row.line, where: `audit_records(${team}, ${row.seq})` }
+        yield { line: row.line, where: `audit_records(${team}, ${row.seq_text})` }
       if (r.rows.length < PAGE) return
-      after = Number(r.rows[r.rows.length - 1]!.seq)
+      after = Number(r.rows[r.rows.length - 1]!.seq_text)
     }
   }
 

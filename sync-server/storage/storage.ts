@@ -168,8 +168,8 @@ export async function createSqlStorage(sql: SqlDatabase): Promise<Storage> {
     },
     compactDocument: async (room, minRows) =>
       sql.transaction(async (tx) => {
-        const r = await tx.query<{ id: string | number; data: Uint8Array }>(
-          'SELECT id::text AS id, data FROM doc_updates WHERE room = $1 ORDER BY id',
+        const r = await tx.query<{ id_text: string; data: Uint8Array }>(
+          'SELECT id::text AS id_text, data FROM doc_updates WHERE room = $1 ORDER BY id',
           [room],
         )
         if (r.rows.length < Math.max(2, minRows)) return 0
@@ -182,7 +182,7 @@ export async function createSqlStorage(sql: SqlDatabase): Promise<Storage> {
           // Exactly the rows read: another instance may be inserting concurrently.
           await tx.query('DELETE FROM doc_updates WHERE room = $1 AND id = ANY($2::bigint[])', [
             room,
-            r.rows.map((row) => String(row.id)),
+            r.rows.map((row) => row.id_text),
           ])
           await tx.query('INSERT INTO doc_updates (room, data, created_at) VALUES ($1, $2, $3)', [
             room,
