@@ -30,6 +30,4 @@ export const commands: Array<RegisterCommands | LazyCommands> = [
   { names: ['history'], load: async () => (await import('./history')).registerHistoryCommands },
   { names: ['patterns'], load: async () => (await import('./patterns')).registerPatternsCommands },
   { names: ['approval'], load: async () => (await import('./approval')).registerApprovalCommands },
-  { names: ['mcp'], load: async () => (await import('./mcp')).registerMcpCommand },
-  { names: ['hook'], load: async () => (await import('./hook')).registerHookCommands },
 ]
