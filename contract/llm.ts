@@ -171,7 +171,13 @@ export interface LlmResults {
   'llm:generate': GenerateResult
   'llm:cancel': { cancelled: boolean }
   'llm:explain': ExplainResult
-  'models:list': { models: ModelInfo[]; catalog: CatalogModel[]; active: ActiveModel | null }
+  'models:list': {
+    models: ModelInfo[]
+    catalog: CatalogModel[]
+    active: ActiveModel | null
+    /** The catalog id recommended for this machine's memory (the default when nothing is set). */
+    recommended: string
+  }
   'models:pull': ModelInfo
   'models:cancelDownload': { cancelled: boolean }
   'models:import': ModelInfo

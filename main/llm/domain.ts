@@ -1,8 +1,9 @@
 import { CmdaiError } from '../../contract'
 import type { Domain, DomainDeps } from '../domain'
-import { MODEL_CATALOG } from './catalog'
+import { defaultCatalogModel, MODEL_CATALOG } from './catalog'
 import { pullModel } from './downloader'
 import { LlmEngine } from './engine'
+import { activeOf, removeModel } from './model-admin'
 import { writeLlmSettings } from './settings'
 
 /**
@@ -24,13 +25,14 @@ export function createLlmDomain(deps: DomainDeps): Domain {
   router.handle('llm:explain', (args, ctx) => engine.explain({ ...args, signal: ctx.signal }))
 
   router.handle('models:list', () => {
-    let active = null
-    try {
-      active = engine.resolveActive()
-    } catch {
-      // A CMDAI_MODEL or setting pointing at a missing file: list what is there anyway.
+    // A CMDAI_MODEL or setting pointing at a missing file: list what is there anyway.
+    const active = activeOf(engine)
+    return {
+      models: engine.store.list(active?.path ?? null),
+      catalog: [...MODEL_CATALOG],
+      active,
+      recommended: defaultCatalogModel().id,
     }
-    return { models: engine.store.list(active?.path ?? null), catalog: [...MODEL_CATALOG], active }
   })
   router.handle('models:pull', async ({ uri, downloadId }) => {
     if (downloads.has(downloadId))
@@ -47,6 +49,7 @@ export function createLlmDomain(deps: DomainDeps): Domain {
       })
       const info = engine.store.list().find((m) => m.path === path)
       if (!info) throw new CmdaiError('internal', `Downloaded ${path} but cannot list it`)
+      loadActive()
       return info
     } finally {
       downloads.delete(downloadId)
@@ -57,11 +60,15 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     controller?.abort()
     return { cancelled: !!controller }
   })
-  router.handle('models:import', ({ path }) => engine.store.import(path))
+  router.handle('models:import', async ({ path }) => {
+    const info = await engine.store.import(path)
+    loadActive()
+    return info
+  })
   router.handle('models:remove', async ({ id }) => {
-    const active = engine.status().model
-    if (active?.path && engine.store.resolve(id) === active.path) await engine.unload()
-    return { removed: await engine.store.remove(id) }
+    const result = await removeModel(engine, deps.dataDir, id)
+    if (result.wasActive) loadActive()
+    return { removed: result.removed }
   })
   router.handle('models:setActive', async ({ id }) => {
     if (!engine.store.resolve(id)) throw new CmdaiError('not_found', `No model ${id} on disk`)
@@ -78,6 +85,11 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     void engine.preload()
     return active
   })
+
+  /** Loads the active model in the background (a new first model becomes active at once). */
+  function loadActive(): void {
+    if (deps.host !== 'cli') void engine.preload()
+  }
 
   // A backend or model chosen in Settings takes effect at once, not at the next start.
   const unsubscribe = deps.events.subscribe((event) => {

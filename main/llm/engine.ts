@@ -261,10 +261,13 @@ export class LlmEngine {
       try {
         await backend.ensureReady(signal)
       } catch (err) {
-        this.setState({ state: 'error', error: toErrorEnvelope(err) })
+        // Unloaded while loading (the model was deleted or switched): the state is the unload's.
+        if (this.backend === backend) this.setState({ state: 'error', error: toErrorEnvelope(err) })
         throw err
       }
     }
+    if (this.backend !== backend)
+      throw new CmdaiError('cancelled', 'The model was unloaded while it was loading')
     if (this.stateValue.state !== 'ready' || this.stateValue.model?.path !== this.active?.path) {
       this.setState({
         state: 'ready',
@@ -283,15 +286,19 @@ export class LlmEngine {
    */
   preload(cwd: string = process.cwd()): Promise<void> {
     return (async () => {
+      let backend: LlmBackend | null = null
       try {
         // Nothing to load yet (first run, before a model is downloaded): stay idle, not failed.
         if (this.settings.backend === 'local' && !this.resolveActive()) return
-        const backend = await this.backendFor(undefined)
+        backend = await this.backendFor(undefined)
         if (!backend.warm) return
         const context = await this.context({ cwd })
         const { system, contextBlock } = await this.promptParts(context)
         await backend.warm(system, `${contextBlock}\n\nRequest:`)
       } catch (err) {
+        // Unloaded or replaced while it warmed up (the model was deleted or switched): not an
+        // error of the model in use now.
+        if (backend && this.backend !== backend) return
         if (this.stateValue.state !== 'error')
           this.setState({ state: 'error', error: toErrorEnvelope(err) })
       }

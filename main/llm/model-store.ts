@@ -96,8 +96,15 @@ export class ModelStore {
           : 'the catalog model present on disk'
       return pick(present.id, 'default', why)
     }
-    const any = this.list().find((m) => m.kind !== 'embedding')
-    if (any) return pick(any.path, 'default', 'the only model on disk')
+    const chat = this.list().filter((m) => m.kind !== 'embedding')
+    const first = chat[0]
+    if (first) {
+      const why =
+        chat.length === 1
+          ? 'the only model on disk'
+          : `the first of ${chat.length} models on disk, by name`
+      return pick(first.path, 'default', why)
+    }
     return null
   }
 

@@ -181,9 +181,20 @@ export function registerLlmCommands(program: Command): void {
     .argument('<id>')
     .action(async (id: string) => {
       const engine = await newEngine()
-      const removed = await engine.store.remove(id)
-      console.log(removed ? `Removed ${id}` : `No model ${id}`)
-      if (!removed) process.exitCode = 1
+      const { removeModel } = await import('../../llm/model-admin')
+      const result = await removeModel(engine, resolveDataDir(), id)
+      if (!result.removed) {
+        console.error(`No model ${id} in ${engine.store.dir}`)
+        process.exitCode = 1
+        return
+      }
+      console.log(`Removed ${id}`)
+      if (result.wasActive)
+        console.log(
+          result.nowActive
+            ? `It was the active model; now active: ${result.nowActive.id} (${result.nowActive.reason})`
+            : 'It was the active model; no model is active now (cmdai models pull or import one)',
+        )
     })
 
   models

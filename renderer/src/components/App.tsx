@@ -2,10 +2,11 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import type { AppInfo } from '../../../contract'
 import type { Api } from '../api/client'
 import type { ConnectionState } from '../api/socket-bridge'
+import { useModelsSummary, type ModelsSummary } from '../hooks/use-models-summary'
 import { usePrefersDark } from '../hooks/use-prefers-dark'
 import { useHistoryStatus, useLlmState } from '../hooks/use-services-state'
 import { useSettings } from '../hooks/use-settings'
-import { matchesShortcut } from '../lib/shortcuts'
+import { describeShortcut, matchesShortcut } from '../lib/shortcuts'
 import { ExplainPanel } from './explain/ExplainPanel'
 import { HistoryPanel } from './history/HistoryPanel'
 import { ModelManager, type RequestTiming } from './models/ModelManager'
@@ -58,6 +59,14 @@ export function App({ api, connection }: Props) {
   const [panel, setPanel] = useState<Panel>(null)
   const [timings, setTimings] = useState<RequestTiming[]>([])
   const [firstRun, setFirstRun] = useState(false)
+  /** A short note at the bottom (e.g. why a shortcut did nothing); it goes away by itself. */
+  const [note, setNote] = useState<string | null>(null)
+  const models = useModelsSummary(api, llm)
+  useEffect(() => {
+    if (!note) return
+    const timer = setTimeout(() => setNote(null), 6000)
+    return () => clearTimeout(timer)
+  }, [note])
   const selection = useRef('')
   const connState = useSyncExternalStore<ConnectionState>(
     connection?.subscribe ?? noSubscription,
@@ -139,6 +148,10 @@ export function App({ api, connection }: Props) {
         take()
         const text = selection.current.trim()
         if (text) setPanel({ kind: 'explain', command: text })
+        else
+          setNote(
+            `Nothing is selected. Select a command in the terminal (drag over it), then press ${describeShortcut(shortcuts?.explain ?? 'Mod+Shift+E')} to explain it.`,
+          )
       } else if (matchesShortcut(event, shortcuts?.newTab ?? 'Ctrl+Shift+T')) {
         take()
         addTab()
@@ -173,7 +186,7 @@ export function App({ api, connection }: Props) {
       tabs.map((t, i) => ({ key: t.key, title: tabTitle(t.status, i + 1), state: t.status.state })),
     [tabs],
   )
-  const modelNotice = describeModel(llm)
+  const modelNotice = describeModel(llm, models)
 
   return (
     <div className={`app ${dark ? 'theme-dark' : 'theme-light'}`}>
@@ -218,11 +231,17 @@ export function App({ api, connection }: Props) {
         {firstRun && (
           <FirstRun
             api={api}
+            active={llm?.model ?? models?.active ?? null}
             onDismiss={() => setFirstRun(false)}
             onOpenModels={() => setPanel({ kind: 'models' })}
           />
         )}
       </main>
+      {note && (
+        <p className="app-note" role="status" data-testid="app-note">
+          {note}
+        </p>
+      )}
       {panel?.kind === 'palette' && (
         <Palette
           api={api}
@@ -283,16 +302,22 @@ export function App({ api, connection }: Props) {
   )
 }
 
-/** What the palette says while the model cannot answer; null when it can. */
-function describeModel(llm: ReturnType<typeof useLlmState>): string | null {
-  if (!llm) return null
-  if (llm.state === 'ready') return null
+/**
+ * What the palette says while the model cannot answer; null when it can. It names the model main
+ * recommends, the same one the first-run card and the model manager offer.
+ */
+function describeModel(
+  llm: ReturnType<typeof useLlmState>,
+  models: ModelsSummary | null,
+): string | null {
+  if (!llm || llm.state === 'ready') return null
   if (llm.state === 'loading') return 'The model is loading; matches from your history meanwhile.'
-  if (!llm.model)
-    return 'No model yet — the model is on its way. Until then, matches come from your history.'
   if (llm.state === 'error')
     return `The model could not load: ${llm.error?.message ?? 'unknown error'}.`
-  return null
+  // Idle: a model on disk loads with the first request.
+  if (llm.model || models?.active || !models) return null
+  const name = models.recommendedName ?? 'a model'
+  return `No model yet: download ${name} in Models (or from the first-run card). Until then, matches come from your history.`
 }
 
 function tabTitle(status: PaneStatus, index: number): string {

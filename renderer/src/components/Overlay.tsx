@@ -1,4 +1,5 @@
-import type { KeyboardEvent, ReactNode } from 'react'
+import { useRef, type KeyboardEvent, type ReactNode } from 'react'
+import { useModalFocus } from '../hooks/use-modal-focus'
 
 interface Props {
   /** id of the heading that names the dialog. */
@@ -10,11 +11,17 @@ interface Props {
   children: ReactNode
 }
 
-/** A modal panel over the terminal: a click outside closes it, the dialog is labelled. */
+/**
+ * A modal panel over the terminal: a click outside closes it, the dialog is labelled, Tab stays
+ * inside, and the keyboard goes back to the terminal when it closes.
+ */
 export function Overlay({ labelledBy, className, testId, onClose, onKeyDown, children }: Props) {
+  const ref = useRef<HTMLDivElement>(null)
+  useModalFocus(ref, onClose)
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
+        ref={ref}
         className={`palette ${className ?? ''}`}
         role="dialog"
         aria-modal="true"

@@ -15,7 +15,7 @@ interface Props {
 }
 
 const STATE_WORDS = {
-  checking: 'Checking',
+  checking: 'Connecting',
   downloading: 'Downloading',
   verifying: 'Verifying',
   done: 'Done',
@@ -103,6 +103,10 @@ export function DownloadBar({ entry, name, expectedBytes, compact, ...actions }:
           </button>
         </span>
       </div>
+      {/* Where it comes from, always: a failed download says which address failed. */}
+      <code className="cm-download-uri" title={entry.uri} data-testid="download-uri">
+        {entry.uri}
+      </code>
       {entry.error && (
         <p className="cm-error" role="alert">
           {entry.error}

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react'
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CmdaiError } from '../../../../contract/errors'
 import type { DownloadProgress, LlmResults, LlmState, ModelInfo } from '../../../../contract/llm'
@@ -97,7 +97,7 @@ describe('ModelManager', () => {
   })
 
   it('marks the default for this RAM as recommended and says what does not fit', async () => {
-    const { fake } = setup({ memory: 6 })
+    const { fake } = setup({ memory: 6, list: emptyModelList('tiny') })
     render(<ModelManager api={fake.api} onClose={vi.fn()} />)
     const tiny = await screen.findByRole('listitem', { name: 'Tiny Coder 0.5B' })
     expect(within(tiny).getByText('Recommended')).toBeTruthy()
@@ -168,6 +168,98 @@ describe('ModelManager', () => {
     expect(pullArgs[1]!.downloadId).not.toBe(first)
   })
 
+  it('keeps the address in a failed row, says why, and retries on demand', async () => {
+    const { fake, pulls } = setup()
+    render(<ModelManager api={fake.api} onClose={vi.fn()} />)
+    const first = await startMidDownload(fake)
+    const row = screen.getByRole('listitem', { name: mid.name })
+    expect(within(row).getByText('Connecting')).toBeTruthy()
+    expect(within(row).getByTestId('download-uri').textContent).toBe(mid.uri)
+    const reason =
+      'Could not find the host of huggingface.co (no DNS answer: is this machine offline?)'
+    act(() =>
+      fake.emit(
+        'models:progress',
+        progress(first, { state: 'error', error: { code: 'unavailable', message: reason } }),
+      ),
+    )
+    await act(async () => pulls[0]!.reject(new CmdaiError('unavailable', reason)))
+    expect(within(row).getByRole('alert').textContent).toBe(reason)
+    expect(within(row).getByText('Failed')).toBeTruthy()
+    expect(within(row).getByTestId('download-uri').textContent).toBe(mid.uri)
+    fireEvent.click(within(row).getByRole('button', { name: `Retry download of ${mid.name}` }))
+    const pullArgs = fake.callsTo('models:pull') as Array<{ uri: string; downloadId: string }>
+    expect(pullArgs.map((a) => a.uri)).toEqual([mid.uri, mid.uri])
+    expect(pullArgs[1]!.downloadId).not.toBe(first)
+    expect(within(row).queryByRole('alert')).toBeNull()
+    expect(within(row).getByText('Connecting')).toBeTruthy()
+  })
+
+  it('warns before deleting the model in use, and keeps the keyboard in the dialog after Use', async () => {
+    const models: ModelInfo[] = [
+      {
+        id: 'a.gguf',
+        name: 'a',
+        path: '/m/a.gguf',
+        sizeBytes: 1e6,
+        origin: 'imported',
+        active: true,
+      },
+      {
+        id: 'b.gguf',
+        name: 'b',
+        path: '/m/b.gguf',
+        sizeBytes: 1e6,
+        origin: 'imported',
+        active: false,
+      },
+    ]
+    let active = {
+      id: 'a.gguf',
+      path: '/m/a.gguf',
+      source: 'default' as const,
+      reason: 'the first of 2 models on disk, by name',
+    }
+    const onClose = vi.fn()
+    const { fake } = setup({
+      extra: {
+        'models:list': () => ({
+          models: models.map((m) => ({ ...m, active: m.path === active.path })),
+          catalog: TEST_CATALOG,
+          active,
+          recommended: 'mid',
+        }),
+        'models:setActive': ({ id }) => {
+          active = { id, path: `/m/${id}`, source: 'default', reason: 'chosen in settings' }
+          return active
+        },
+        'models:remove': () => ({ removed: true }),
+      },
+    })
+    render(<ModelManager api={fake.api} onClose={onClose} />)
+    const installed = screen.getByRole('region', { name: 'Installed' })
+    const a = await within(installed).findByRole('listitem', { name: 'a' })
+    expect(screen.getByTestId('active-model').textContent).toMatch(
+      /Active: a\.gguf \(the first of 2 models/,
+    )
+    fireEvent.click(within(a).getByRole('button', { name: 'Delete a' }))
+    expect(within(a).getByRole('group', { name: 'Confirm deleting a' }).textContent).toMatch(
+      /This is the model in use: another installed model takes over/,
+    )
+    fireEvent.click(within(a).getByRole('button', { name: 'Keep' }))
+
+    const b = within(installed).getByRole('listitem', { name: 'b' })
+    const use = within(b).getByRole('button', { name: 'Use b' })
+    use.focus()
+    await act(async () => fireEvent.click(use))
+    await waitFor(() =>
+      expect(screen.getByTestId('active-model').textContent).toMatch(/Active: b\.gguf/),
+    )
+    expect(document.activeElement).toBe(screen.getByTestId('active-model'))
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' })
+    expect(onClose).toHaveBeenCalledOnce()
+  })
+
   it('shows a download error inline', async () => {
     const { fake, pulls } = setup()
     render(<ModelManager api={fake.api} onClose={vi.fn()} />)
@@ -227,8 +319,9 @@ describe('ModelManager', () => {
         id: 'tiny',
         path: '/m/tiny.gguf',
         source: 'default' as const,
-        reason: 'the only model on disk',
+        reason: 'the first of 2 models on disk, by name',
       },
+      recommended: 'mid',
     }
     const setActive = vi.fn(() => list.active)
     const remove = vi.fn(() => ({ removed: true }))
@@ -272,6 +365,7 @@ describe('ModelManager', () => {
       ],
       catalog: TEST_CATALOG,
       active: null,
+      recommended: 'mid',
     }
     const { fake } = setup({ list })
     render(<ModelManager api={fake.api} onClose={vi.fn()} />)

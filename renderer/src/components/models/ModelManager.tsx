@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import type { AppInfo } from '../../../../contract/app'
 import type { CatalogModel, LlmResults, ModelInfo } from '../../../../contract/llm'
 import { errorMessage, type Api } from '../../api/client'
@@ -6,7 +6,7 @@ import { useSettings } from '../../hooks/use-settings'
 import { Dialog } from '../settings/Dialog'
 import { BackendSection } from './BackendSection'
 import { DownloadBar } from './DownloadBar'
-import { formatBytes, formatGb, formatMs, ramFit, recommendedModel } from './format'
+import { formatBytes, formatGb, formatMs, ramFit } from './format'
 import { ImportForm } from './ImportForm'
 import { PullForm } from './PullForm'
 import { barActions, useDownloads } from './use-downloads'
@@ -52,7 +52,8 @@ export function ModelManager({ api, onClose, recentTimings, onOpenSettings }: Pr
 
   const downloads = useDownloads(api, refresh)
   const memory = info?.totalMemoryGb ?? null
-  const recommended = list && memory !== null ? recommendedModel(list.catalog, memory) : null
+  // The recommendation is main's (the same rule picks the default model when nothing is set).
+  const recommended = list?.catalog.find((m) => m.id === list.recommended) ?? null
 
   return (
     <Dialog title="Models" onClose={onClose} className="cm-models">
@@ -190,6 +191,9 @@ function Installed({ api, list, onChanged }: { api: Api; list: ModelList; onChan
   const [confirming, setConfirming] = useState<string | null>(null)
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState<string | null>(null)
+  // Where the keyboard goes when the focused button goes away (Use turns into "In use", a
+  // deleted row disappears): the sentence that says which model is active now.
+  const summary = useRef<HTMLParagraphElement>(null)
 
   const act = async (model: ModelInfo, action: () => Promise<unknown>) => {
     setBusy(model.id)
@@ -198,6 +202,7 @@ function Installed({ api, list, onChanged }: { api: Api; list: ModelList; onChan
       await action()
       setConfirming(null)
       onChanged()
+      summary.current?.focus()
     } catch (err) {
       setErrors((e) => ({ ...e, [model.id]: errorMessage(err) }))
     } finally {
@@ -206,20 +211,26 @@ function Installed({ api, list, onChanged }: { api: Api; list: ModelList; onChan
   }
 
   const active = list.active
+  const chatModels = list.models.filter((m) => m.kind !== 'embedding')
   return (
     <>
-      {active ? (
-        <p className="cm-hint">
-          Active: <span className="cm-mono">{active.id}</span> ({active.reason}).
-          {active.source === 'env' &&
-            ' CMDAI_MODEL takes precedence over the choice made here until it is unset.'}
-        </p>
-      ) : (
-        <p className="cm-hint">
-          No model is active yet. Download one below or import a GGUF file; until then the palette
-          answers from history.
-        </p>
-      )}
+      <p
+        className="cm-hint"
+        ref={summary}
+        tabIndex={-1}
+        aria-live="polite"
+        data-testid="active-model"
+      >
+        {active ? (
+          <>
+            Active: <span className="cm-mono">{active.id}</span> ({active.reason}).
+            {active.source === 'env' &&
+              ' CMDAI_MODEL takes precedence over the choice made here until it is unset.'}
+          </>
+        ) : (
+          'No model is active yet. Download one below or import a GGUF file; until then the palette answers from history.'
+        )}
+      </p>
       {list.models.length === 0 ? (
         <p className="cm-muted">No models in the models folder.</p>
       ) : (
@@ -255,7 +266,13 @@ function Installed({ api, list, onChanged }: { api: Api; list: ModelList; onChan
                     role="group"
                     aria-label={`Confirm deleting ${model.name}`}
                   >
-                    <span>Delete {formatBytes(model.sizeBytes)} from disk?</span>
+                    <span>
+                      {model.active &&
+                        (chatModels.length > 1
+                          ? 'This is the model in use: another installed model takes over. '
+                          : 'This is the model in use: without it, no model is active until you download or import one. ')}
+                      Delete {formatBytes(model.sizeBytes)} from disk?
+                    </span>
                     <button
                       type="button"
                       className="cm-danger"

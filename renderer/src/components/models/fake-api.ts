@@ -145,10 +145,11 @@ export const TEST_CATALOG: CatalogModel[] = [
   },
 ]
 
-export const emptyModelList = (): LlmResults['models:list'] => ({
+export const emptyModelList = (recommended = 'mid'): LlmResults['models:list'] => ({
   models: [],
   catalog: TEST_CATALOG,
   active: null,
+  recommended,
 })
 
 export function appInfo(totalMemoryGb: number, host: AppInfo['host'] = 'electron'): AppInfo {

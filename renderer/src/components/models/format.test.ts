@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TEST_CATALOG } from './fake-api'
-import { formatBytes, formatEta, formatSpeed, percentOf, ramFit, recommendedModel } from './format'
+import { formatBytes, formatEta, formatSpeed, percentOf, ramFit } from './format'
 
 describe('format', () => {
   it('formats sizes, speeds and ETAs with stable shapes', () => {
@@ -15,15 +15,8 @@ describe('format', () => {
     expect(percentOf(50, 200)).toBe(25)
   })
 
-  it('recommends the highest RAM tier the machine reaches', () => {
-    expect(recommendedModel(TEST_CATALOG, 0.5)?.id).toBe('tiny')
-    expect(recommendedModel(TEST_CATALOG, 7.9)?.id).toBe('tiny')
-    expect(recommendedModel(TEST_CATALOG, 8)?.id).toBe('mid')
-    expect(recommendedModel(TEST_CATALOG, 64)?.id).toBe('big')
-    // An embedding model (semantic history search) is never the recommended chat model.
-    const embedding = { ...TEST_CATALOG[0]!, id: 'embed', kind: 'embedding' as const }
-    expect(recommendedModel([embedding, ...TEST_CATALOG], 0.5)?.id).toBe('tiny')
-    expect(recommendedModel([embedding], 64)).toBeNull()
+  // The recommended model comes from main (models:list `recommended`, catalog.ts's rule).
+  it("says whether a model fits in this machine's memory", () => {
     expect(ramFit(TEST_CATALOG[2]!, 6)).toBe('needs 8 GB RAM')
     expect(ramFit(TEST_CATALOG[1]!, 6)).toBe('fits this machine')
   })

@@ -39,24 +39,6 @@ export function percentOf(bytes: number, totalBytes: number): number | null {
   return Math.min(100, Math.max(0, (bytes / totalBytes) * 100))
 }
 
-/**
- * The default model for a machine with `totalMemoryGb` of RAM: the catalog entry with the highest
- * `defaultForRamGb` tier the machine reaches (the same rule the engine uses when nothing is set).
- */
-export function recommendedModel(
-  catalog: readonly CatalogModel[],
-  totalMemoryGb: number,
-): CatalogModel | null {
-  // Embedding models (semantic history search) never propose commands.
-  const chat = catalog.filter((model) => model.kind !== 'embedding')
-  let best: CatalogModel | null = null
-  for (const model of chat) {
-    if (model.defaultForRamGb === null || totalMemoryGb < model.defaultForRamGb) continue
-    if (!best || (best.defaultForRamGb ?? 0) <= model.defaultForRamGb) best = model
-  }
-  return best ?? chat[0] ?? null
-}
-
 /** Whether a model's RAM need fits this machine, as a short hint. */
 export function ramFit(model: CatalogModel, totalMemoryGb: number | null): string | null {
   if (totalMemoryGb === null) return null

@@ -18,12 +18,12 @@ import { FirstRun, shouldShowFirstRun } from './FirstRun'
 
 afterEach(cleanup)
 
-function setup(memory: number, extra: Handlers = {}) {
+function setup(memory: number, extra: Handlers = {}, recommended = 'mid') {
   const settings = fakeSettings(() => fake)
   let pull: ((model: ModelInfo) => void) | null = null
   const fake: FakeApi = createFakeApi({
     ...settings.handlers,
-    'models:list': () => emptyModelList(),
+    'models:list': () => emptyModelList(recommended),
     'app:info': () => appInfo(memory),
     'models:pull': () => new Promise<ModelInfo>((resolve) => (pull = resolve)),
     ...extra,
@@ -68,11 +68,11 @@ describe('shouldShowFirstRun', () => {
 
 describe('FirstRun', () => {
   it.each([
-    [4, 'Tiny Coder 0.5B'],
-    [8, 'Mid Coder 1.5B'],
-    [32, 'Big Coder 7B'],
-  ])('recommends the default model for %i GB of RAM', async (memory, name) => {
-    const { fake } = setup(memory)
+    [4, 'tiny', 'Tiny Coder 0.5B'],
+    [8, 'mid', 'Mid Coder 1.5B'],
+    [32, 'big', 'Big Coder 7B'],
+  ])('recommends the model main recommends for %i GB of RAM', async (memory, id, name) => {
+    const { fake } = setup(memory, {}, id)
     render(<FirstRun api={fake.api} onDismiss={vi.fn()} onOpenModels={vi.fn()} />)
     expect(screen.getByRole('complementary', { name: 'Your terminal is ready' })).toBeTruthy()
     expect(screen.queryByRole('dialog')).toBeNull()
@@ -115,6 +115,20 @@ describe('FirstRun', () => {
       }),
     )
     expect(screen.getByRole('status').textContent).toMatch(/Mid Coder 1.5B is installed/)
+  })
+
+  it('stops offering a download once a model is active', async () => {
+    const { fake } = setup(8)
+    const active = {
+      id: 'mine.gguf',
+      path: '/m/mine.gguf',
+      source: 'default' as const,
+      reason: 'x',
+    }
+    render(<FirstRun api={fake.api} active={active} onDismiss={vi.fn()} onOpenModels={vi.fn()} />)
+    expect((await screen.findByRole('status')).textContent).toMatch(/mine\.gguf is ready/)
+    expect(screen.queryByRole('button', { name: /^Download/ })).toBeNull()
+    expect(screen.getByRole('button', { name: 'Done' })).toBeTruthy()
   })
 
   it('"Not now" persists the dismissal, then calls onDismiss', async () => {

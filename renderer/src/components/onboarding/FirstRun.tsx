@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useId, useState } from 'react'
-import type { LlmResults } from '../../../../contract/llm'
+import type { ActiveModel, LlmResults } from '../../../../contract/llm'
 import type { Settings } from '../../../../contract/settings'
 import { errorMessage, type Api } from '../../api/client'
 import { DownloadBar } from '../models/DownloadBar'
-import { formatBytes, formatGb, recommendedModel } from '../models/format'
+import { formatBytes, formatGb } from '../models/format'
 import { barActions, useDownloads } from '../models/use-downloads'
 import '../panels.css'
 
@@ -21,13 +21,15 @@ export function shouldShowFirstRun(settings: Settings, modelsList: ModelList): b
 
 interface Props {
   api: Api
+  /** The model in use (from the engine's state): once there is one, the card stops offering one. */
+  active?: ActiveModel | null
   /** Called once the card should go (after "Not now" was saved, or once a model is installed). */
   onDismiss(): void
   onOpenModels(): void
 }
 
 /** A small card over the terminal (not modal): proposes the right model and downloads it. */
-export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
+export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
   const [list, setList] = useState<ModelList | null>(null)
   const [memory, setMemory] = useState<number | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -54,7 +56,8 @@ export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
   }, [])
   const downloads = useDownloads(api, onFinished)
 
-  const model = list && memory !== null ? recommendedModel(list.catalog, memory) : null
+  // main's recommendation: the same model the engine picks by default and the palette names.
+  const model = list?.catalog.find((m) => m.id === list.recommended) ?? null
   const entry = model ? downloads.entries[model.uri] : undefined
 
   const notNow = async () => {
@@ -70,8 +73,11 @@ export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
   return (
     <aside className="cm-firstrun" aria-labelledby={titleId}>
       <h2 id={titleId}>Your terminal is ready</h2>
-      {installed ? (
-        <p role="status">{installed} is installed. Press Ctrl/Cmd+K and say what you want to do.</p>
+      {installed || active ? (
+        <p role="status">
+          {installed ? `${installed} is installed` : `${active!.id} is ready`}. Press Ctrl/Cmd+K and
+          say what you want to do.
+        </p>
       ) : (
         <>
           <p>
@@ -106,7 +112,7 @@ export function FirstRun({ api, onDismiss, onOpenModels }: Props) {
         </p>
       )}
       <div className="cm-row">
-        {installed ? (
+        {installed || active ? (
           <button type="button" className="cm-primary" onClick={() => void notNow()}>
             Done
           </button>

@@ -317,14 +317,14 @@ export function Palette({
           <div className="palette-status" data-testid="palette-status">
             {ai.phase === 'thinking'
               ? `Thinking… ${ai.streamedChars ? `(${ai.streamedChars} characters)` : ''}`
-              : ai.errorCode === 'unavailable' && modelNotice
+              : modelUnavailable(ai.errorCode) && modelNotice
                 ? modelNotice
                 : ai.error}
           </div>
         )}
         {ai?.phase === 'error' && candidate && (
           <div className="palette-status muted">
-            {ai.errorCode === 'unavailable' && modelNotice ? modelNotice : ai.error} Showing matches
+            {modelUnavailable(ai.errorCode) && modelNotice ? modelNotice : ai.error} Showing matches
             from your history.
           </div>
         )}
@@ -381,6 +381,11 @@ export function Palette({
       </footer>
     </Overlay>
   )
+}
+
+/** The model could not answer because there is none yet, or it is not loaded. */
+function modelUnavailable(code: string | null): boolean {
+  return code === 'unavailable' || code === 'not_found'
 }
 
 function historyNote(hit: HistorySearchHit): string {

@@ -1,8 +1,6 @@
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react'
+import { useId, useRef, type KeyboardEvent, type ReactNode } from 'react'
+import { useModalFocus } from '../../hooks/use-modal-focus'
 import '../panels.css'
-
-const FOCUSABLE =
-  'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
 
 interface Props {
   title: string
@@ -13,39 +11,18 @@ interface Props {
 
 /**
  * A modal dialog: labelled by its heading, Esc and the close button close it, Tab stays inside,
- * and focus returns to where it was when it closes.
+ * and the keyboard goes back to the terminal when it closes (use-modal-focus.ts).
  */
 export function Dialog({ title, onClose, children, className }: Props) {
   const ref = useRef<HTMLDivElement>(null)
   const titleId = useId()
-
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null
-    ref.current?.focus()
-    return () => previous?.focus()
-  }, [])
+  useModalFocus(ref, onClose)
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.key === 'Escape') {
       event.preventDefault()
       event.stopPropagation()
       onClose()
-      return
-    }
-    if (event.key !== 'Tab' || !ref.current) return
-    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)]
-    const first = items[0]
-    const last = items[items.length - 1]
-    if (!first || !last) return
-    if (
-      event.shiftKey &&
-      (document.activeElement === first || document.activeElement === ref.current)
-    ) {
-      event.preventDefault()
-      last.focus()
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault()
-      first.focus()
     }
   }
 
