@@ -34,6 +34,8 @@ export const historyFilterSchema = z
     shell: text(64).optional(),
     /** 'ai': commands that came from an AI suggestion; 'typed': the rest. */
     origin: z.enum(['ai', 'typed']).optional(),
+    /** Only runs of exactly this command text (e.g. to delete one entry of the history list). */
+    command: text(20_000).optional(),
   })
   .strict()
 export type HistoryFilter = z.infer<typeof historyFilterSchema>

@@ -40,5 +40,7 @@ export function filterSql(filter: HistoryFilter | undefined, offset = 0): SqlFra
   if (filter.shell !== undefined) conds.push(`c.shell = ${p(filter.shell)}`)
   if (filter.origin === 'ai') conds.push('c.ai_request_id IS NOT NULL')
   else if (filter.origin === 'typed') conds.push('c.ai_request_id IS NULL')
+  if (filter.command !== undefined)
+    conds.push(`c.text_id IN (SELECT id FROM command_texts WHERE text = ${p(filter.command)})`)
   return { sql: conds.length ? conds.join(' AND ') : 'TRUE', params }
 }

@@ -367,6 +367,8 @@ export class SearchIndex {
         if (p === dir || p.startsWith(below)) cwdOk![i] = 1
       })
     }
+    // One text only: its slot (none matches when the text was never recorded).
+    const onlySlot = filter.command === undefined ? null : this.texts.indexOf(filter.command)
     const exit = filter.exit
     const since = filter.since ?? -Infinity
     const until = filter.until ?? Infinity
@@ -387,6 +389,7 @@ export class SearchIndex {
       if (filter.origin === 'ai' && Number.isNaN(this.runAi.data[r]!)) continue
       if (filter.origin === 'typed' && !Number.isNaN(this.runAi.data[r]!)) continue
       const s = this.runSlot.data[r]!
+      if (onlySlot !== null && s !== onlySlot) continue
       uses[s]!++
       if (code !== 0 && code !== NULL_EXIT) failures[s]!++
       if (last[s] === NONE || this.isLater(r, last[s]!)) last[s] = r
