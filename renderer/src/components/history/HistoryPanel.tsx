@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react'
 import type { HistorySearchHit, HistorySearchResult, SearchMode } from '../../../../contract'
+import { showControls } from '../../../../contract/display'
 import { errorMessage, type Api } from '../../api/client'
 import { Overlay } from '../Overlay'
 
@@ -28,6 +29,10 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
   const [result, setResult] = useState<HistorySearchResult | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [selected, setSelected] = useState(0)
+  /** The entry whose deletion waits for a second Shift+Delete (or the Delete button). */
+  const [confirming, setConfirming] = useState<HistorySearchHit | null>(null)
+  const [deleted, setDeleted] = useState<string | null>(null)
+  const [reload, setReload] = useState(0)
   const seq = useRef(0)
 
   useEffect(() => {
@@ -47,24 +52,61 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
           if (id !== seq.current) return
           setResult(r)
           setError(null)
-          setSelected(0)
+          setSelected((s) => (reload > 0 ? Math.min(s, Math.max(0, r.hits.length - 1)) : 0))
         })
-        .catch((err: unknown) => id === seq.current && setError(errorMessage(err)))
+        .catch((err: unknown) => {
+          if (id !== seq.current) return
+          // Results of an earlier search would read as answers to this one (e.g. Meaning
+          // without an embedding model): the message stands alone.
+          setResult(null)
+          setError(errorMessage(err))
+        })
     }, 60)
     return () => clearTimeout(timer)
-  }, [api, query, mode, hereOnly, failedOnly, cwd])
+  }, [api, query, mode, hereOnly, failedOnly, cwd, reload])
 
   const hits = result?.hits ?? []
   const current: HistorySearchHit | undefined = hits[Math.min(selected, hits.length - 1)]
 
+  /** Deletes every run of the entry within the filters shown (what its "N×" counts). */
+  const remove = async (hit: HistorySearchHit) => {
+    setConfirming(null)
+    try {
+      const filter = {
+        ...(hereOnly && cwd ? { cwd } : {}),
+        ...(failedOnly ? { exit: 'fail' as const } : {}),
+        command: hit.command,
+      }
+      const done = await api.call('history:delete', { filter })
+      const runs = done.deletedCommands
+      setDeleted(`Deleted ${runs} run${runs === 1 ? '' : 's'} of “${showControls(hit.command)}”.`)
+      setReload((n) => n + 1)
+    } catch (err) {
+      setError(errorMessage(err))
+    }
+  }
+
   const onKeyDown = (event: React.KeyboardEvent) => {
-    if (event.key === 'Escape') {
+    const inText = event.target instanceof HTMLInputElement && event.target.type === 'text'
+    if (event.key === 'Escape' && confirming) {
+      event.preventDefault()
+      setConfirming(null)
+    } else if (event.key === 'Escape') {
       event.preventDefault()
       onClose()
+    } else if (event.key === 'Delete' && current && (event.shiftKey || !inText)) {
+      // Shift+Delete anywhere; plain Delete where it does not edit text. Twice: ask, then do.
+      event.preventDefault()
+      if (confirming?.command === current.command) void remove(current)
+      else setConfirming(current)
     } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault()
       const step = event.key === 'ArrowDown' ? 1 : -1
       setSelected((s) => Math.max(0, Math.min(hits.length - 1, s + step)))
+      setConfirming(null)
+    } else if (event.key === 'Enter' && current && confirming?.command === current.command) {
+      event.preventDefault()
+      void remove(current)
     } else if (event.key === 'Enter' && current) {
       event.preventDefault()
       onInsert(current.command)
@@ -133,10 +175,13 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
             role="option"
             aria-selected={index === selected}
             onMouseDown={(e) => e.preventDefault()}
-            onClick={() => setSelected(index)}
+            onClick={() => {
+              setSelected(index)
+              setConfirming(null)
+            }}
             onDoubleClick={() => onInsert(hit.command)}
           >
-            <code className="history-command">{hit.command}</code>
+            <code className="history-command">{showControls(hit.command)}</code>
             <span className={`history-exit ${hit.last.exitCode === 0 ? 'ok' : 'fail'}`}>
               {hit.last.exitCode === null
                 ? ''
@@ -146,18 +191,48 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
             </span>
             <span className="muted history-meta">
               {hit.uses}× · {hit.last.cwd ?? ''} · {new Date(hit.last.startedAt).toLocaleString()}
+              {hit.last.durationMs !== null && ` · took ${formatDuration(hit.last.durationMs)}`}
             </span>
           </li>
         ))}
         {result && hits.length === 0 && <li className="muted">Nothing matches.</li>}
       </ul>
+      {confirming && (
+        <div className="history-confirm" role="alertdialog" aria-label="Confirm deleting an entry">
+          Delete {confirming.uses === 1 ? 'the run' : `all ${confirming.uses} runs`} of{' '}
+          <code>{showControls(confirming.command)}</code> from your history? It cannot be undone.{' '}
+          <button onClick={() => void remove(confirming)}>Delete</button>{' '}
+          <button onClick={() => setConfirming(null)}>Keep</button>
+        </div>
+      )}
+      {deleted && !confirming && (
+        <p className="muted" role="status">
+          {deleted}
+        </p>
+      )}
       <footer className="palette-help muted">
         Enter insert at the prompt · ↑↓ choose ·{' '}
         <button disabled={!current} onClick={() => current && onExplain(current.command)}>
           Explain
         </button>{' '}
-        · Esc close
+        ·{' '}
+        <button
+          disabled={!current}
+          aria-keyshortcuts="Shift+Delete"
+          onClick={() => current && setConfirming(current)}
+        >
+          Delete
+        </button>{' '}
+        (Shift+Del) · Esc close
       </footer>
     </Overlay>
   )
+}
+
+/** How long a run took: `12 ms`, `1.4 s`, `2 min 5 s`. */
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const seconds = Math.round(ms / 1000)
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
 }
