@@ -4,18 +4,15 @@ import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import { ROLES } from '../contract/sync'
-import { createAdmin } from './admin/admin'
-import { restoreBackup, writeBackup } from './admin/backup'
 import { connectControl, type ControlClient } from './admin/control'
-import { runOperation, streamExport, type OperationContext } from './admin/operations'
 import type { VerifyReport } from './audit/chain'
 import { parseCheckpoint } from './audit/chain'
 import { EXPORT_FORMATS } from './audit/export'
 import type { TokenInfo } from './admin/admin'
-import { openBackend, type BackendConfig } from './backend'
-import { Committer } from './rooms/committer'
-import { DataDirBusyError, dataPaths } from './storage/data-dir'
-import { redactUrl } from './relay/redis-relay'
+import { dataPaths } from './storage/paths'
+import type { BackendConfig } from './backend'
+import type { Target } from './admin/local-target'
+import { redactUrl } from './relay/url'
 import { readPackageVersion } from '../main/config/paths'
 
 /** Files the server and CLI write are private whatever the caller's umask. */
@@ -44,12 +41,6 @@ interface TargetOptions {
   databaseUrl?: string
 }
 
-interface Target {
-  call(op: string, input: unknown): Promise<unknown>
-  stream(op: string, input: unknown, onChunk: (chunk: string) => void): Promise<void>
-  close(): Promise<void>
-}
-
 /** The running server's control channel when it owns the data dir, else the storage itself. */
 async function openTarget(opts: TargetOptions): Promise<Target> {
   const config = backendConfig(opts)
@@ -60,40 +51,9 @@ async function openTarget(opts: TargetOptions): Promise<Target> {
     )
     if (control) return { ...control, close: async () => {} }
   }
-  let backend
-  try {
-    backend = await openBackend(config, 'cli')
-  } catch (err) {
-    if (err instanceof DataDirBusyError)
-      throw new Error(
-        `${err.message}, and its control channel does not answer: is it still starting?`,
-      )
-    throw err
-  }
-  const keys = await backend.keys()
-  const committer = new Committer(backend.storage, backend.audit)
-  const ctx: OperationContext = {
-    admin: createAdmin(
-      { storage: backend.storage, keys, audit: backend.audit, commit: (e) => committer.commit(e) },
-      actor,
-    ),
-    audit: backend.audit,
-    version: readPackageVersion(),
-    backup: (out) =>
-      writeBackup(out, {
-        storage: backend.storage,
-        audit: backend.audit,
-        snapshot: (fn) => backend.storage.transaction(fn, { readOnly: true }),
-      }),
-  }
-  return {
-    call: (op, input) => runOperation(ctx, op, input),
-    stream: (op, input, onChunk) => streamExport(ctx, input, onChunk),
-    close: async () => {
-      await committer.stop()
-      await backend.close()
-    },
-  }
+  // Loaded only when needed: the embedded database is heavy to import.
+  const { openLocalTarget } = await import('./admin/local-target')
+  return openLocalTarget(config, actor)
 }
 
 function backendConfig(opts: TargetOptions): BackendConfig {
@@ -536,6 +496,8 @@ export function buildProgram(): Command {
       .requiredOption('--in <file>'),
   ).action(async (opts) => {
     const config = backendConfig(opts)
+    const { openBackend } = await import('./backend')
+    const { restoreBackup } = await import('./admin/backup')
     const backend = await openBackend(config, 'cli')
     try {
       const r = await restoreBackup(resolve(opts.in), {

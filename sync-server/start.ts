@@ -11,7 +11,7 @@ import type { Limits, Timings } from './config'
 import { DEFAULT_TIMINGS } from './config'
 import { RedisRelay } from './relay/redis-relay'
 import { createSyncServer, type SyncServer } from './server'
-import { dataPaths, ensurePrivateDir } from './storage/data-dir'
+import { dataPaths, ensurePrivateDir } from './storage/paths'
 
 export interface RunConfig extends BackendConfig {
   port: number

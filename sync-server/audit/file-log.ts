@@ -7,7 +7,7 @@ import {
   type AuditCheckpoint,
   type AuditRecord,
 } from '../../contract/sync'
-import { ensurePrivateDir } from '../storage/data-dir'
+import { ensurePrivateDir } from '../storage/paths'
 import type { AuditLog, RetentionResult } from './audit-log'
 import {
   GENESIS_HASH,

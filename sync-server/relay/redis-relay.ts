@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Relay, RelayKind } from './relay'
+import { redactUrl } from './url'
 
 const KIND_BYTE: Record<RelayKind, number> = { update: 1, awareness: 2 }
 const ID_BYTES = 16
@@ -101,16 +102,5 @@ export class RedisRelay implements Relay {
     const kind = message[0] === 1 ? 'update' : message[0] === 2 ? 'awareness' : null
     if (!handler || !kind) return
     handler(kind, new Uint8Array(message.subarray(1 + ID_BYTES)))
-  }
-}
-
-/** A connection URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return '(invalid URL)'
   }
 }

@@ -1,30 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync } from 'node:fs'
 import { acquireLock, readLock, type HeldLock } from '../../main/history/lock'
+import { DataDirBusyError, dataPaths, ensurePrivateDir } from './paths'
 import { openPglite } from './sql-client'
 import { createSqlStorage, type Storage } from './storage'
-
-/** The layout of a server data directory (`--data DIR`). */
-export function dataPaths(dir: string) {
-  return {
-    root: dir,
-    /** Embedded PostgreSQL (PGlite). */
-    db: join(dir, 'db'),
-    /** Audit log segments, one folder per team (embedded mode). */
-    audit: join(dir, 'audit'),
-    /** Who owns the data dir, and how the CLI reaches the running server. */
-    run: join(dir, 'run'),
-    lock: join(dir, 'run', 'owner.lock'),
-    control: join(dir, 'run', 'control.json'),
-  }
-}
-
-/** Creates a private directory (0700, whatever the umask), or makes an existing one private. */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`)
-  chmodSync(dir, 0o700)
-}
 
 /**
  * Takes ownership of a data dir: PGlite is single-process, so a second process (a CLI command
@@ -44,10 +22,6 @@ export function lockDataDir(dir: string, owner: 'server' | 'cli'): HeldLock {
         `(pid ${holder.pid} on ${holder.host})`,
     )
   }
-}
-
-export class DataDirBusyError extends Error {
-  override name = 'DataDirBusyError'
 }
 
 /**

@@ -14,7 +14,8 @@ import { KeyRing } from '../auth/keys'
 import type { Limits, Timings } from '../config'
 import type { Relay } from '../relay/relay'
 import { createSyncServer, type SyncServer } from '../server'
-import { dataPaths, openEmbeddedStorage } from '../storage/data-dir'
+import { openEmbeddedStorage } from '../storage/data-dir'
+import { dataPaths } from '../storage/paths'
 import type { Storage } from '../storage/storage'
 
 /**
