@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { InvalidArgumentError, type Command } from 'commander'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -47,9 +47,13 @@ export function registerServe(program: Command): void {
     })
 }
 
-function parsePort(value: string): number {
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${value}`)
+/** A port number 0-65535 written in digits (0: any free port); '' or '8o80' are not ports. */
+export function parsePort(value: string): number {
+  const port = /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN
+  if (!(port >= 0 && port <= 65535))
+    throw new InvalidArgumentError(
+      `Invalid port: ${JSON.stringify(value)} (a number from 0 to 65535; 0 picks a free one)`,
+    )
   return port
 }
 
