@@ -1,5 +1,7 @@
 import type {
   CommandBreakdown,
+  Platform,
+  PolicyAction,
   RiskReason,
   SafetyLevel,
   ShellDialect,
@@ -7,6 +9,7 @@ import type {
 } from '../../contract/safety'
 import { initBashParser, isBashParserReady } from './bash-parser'
 import { Engine, highestRisk, rootContext } from './engine'
+import { isFailClosed } from './limits'
 import { decideAction, type Policy } from './policy'
 import { RISK_ORDER } from './types'
 
@@ -15,6 +18,11 @@ export interface AnalyzeOptions {
   level?: SafetyLevel
   policy?: Policy
   role?: string
+  /**
+   * The OS the shell runs on: PowerShell's `rm` is Remove-Item on Windows and /bin/rm elsewhere.
+   * `unknown` (the default) rates by the worse reading.
+   */
+  platform?: Platform
 }
 
 /** Loads the shell parser (WASM). Call once before {@link analyzeCommand}; later calls are free. */
@@ -26,20 +34,20 @@ export function isSafetyReady(): boolean {
   return isBashParserReady()
 }
 
-function run(command: string, shell: ShellDialect): Engine {
+function run(command: string, shell: ShellDialect, platform: Platform): Engine {
   if (!isBashParserReady()) {
     throw new Error('The safety engine is not initialised: await initSafety() first')
   }
   const engine = new Engine(command)
   try {
-    engine.runScript(command, shell, rootContext(shell))
+    engine.runScript(command, shell, rootContext(shell, platform))
   } catch (err) {
-    // Fail closed: an engine bug must never turn into a safe verdict.
+    // Fail closed: an engine bug must never turn into a runnable verdict.
     const message = err instanceof Error ? err.message : String(err)
     engine.findings.push({
       ruleId: 'engine.error',
-      risk: 'high',
-      message: `The safety engine could not analyse this command (${message.slice(0, 80)})`,
+      risk: 'critical',
+      message: `The safety engine could not analyse this command (${message.slice(0, 80).replace(/\s+/g, ' ')}); blocked to be safe`,
       span: null,
     })
   }
@@ -52,11 +60,11 @@ function run(command: string, shell: ShellDialect): Engine {
  */
 export function analyzeCommand(command: string, options: AnalyzeOptions = {}): Verdict {
   const shell = options.shell ?? 'bash'
-  const engine = run(command, shell)
+  const engine = run(command, shell, options.platform ?? 'unknown')
   const reasons = dedupe(engine.findings)
   const risk = highestRisk(reasons)
   const tags = [...engine.tags].sort()
-  const { action, decision } = decideAction({
+  const decided = decideAction({
     risk,
     reasons,
     parts: engine.parts,
@@ -65,6 +73,12 @@ export function analyzeCommand(command: string, options: AnalyzeOptions = {}): V
     policy: options.policy,
     role: options.role,
   })
+  const { decision } = decided
+  let action: PolicyAction = decided.action
+  // Fail closed whatever the level or policy: what is beyond the engine's bounds is blocked, and
+  // what it could not parse is never run without a confirmation.
+  if (reasons.some((r) => isFailClosed(r.ruleId))) action = 'block'
+  else if (action === 'allow' && reasons.some((r) => r.ruleId === 'parse.error')) action = 'confirm'
   const verdict: Verdict = {
     command,
     shell,
@@ -80,8 +94,12 @@ export function analyzeCommand(command: string, options: AnalyzeOptions = {}): V
 }
 
 /** The structural breakdown of a command from the parse: each program, its flags and targets. */
-export function explainCommand(command: string, shell: ShellDialect = 'bash'): CommandBreakdown {
-  const engine = run(command, shell)
+export function explainCommand(
+  command: string,
+  shell: ShellDialect = 'bash',
+  platform: Platform = 'unknown',
+): CommandBreakdown {
+  const engine = run(command, shell, platform)
   const parts = [...engine.parts].sort((a, b) => a.span.start - b.span.start)
   const breakdown: CommandBreakdown = { command, shell, parts }
   if (engine.parseError) breakdown.parseError = engine.parseError
@@ -92,7 +110,10 @@ function dedupe(findings: RiskReason[]): RiskReason[] {
   const seen = new Set<string>()
   const out: RiskReason[] = []
   for (const f of findings) {
-    const key = `${f.ruleId}|${f.span?.start}|${f.span?.end}|${f.message}`
+    // One reason per bound, however many levels or scripts ran into it.
+    const key = isFailClosed(f.ruleId)
+      ? f.ruleId
+      : `${f.ruleId}|${f.span?.start}|${f.span?.end}|${f.message}`
     if (seen.has(key)) continue
     seen.add(key)
     out.push(f)

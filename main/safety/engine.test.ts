@@ -68,10 +68,15 @@ describe('analyzeCommand', () => {
   })
 
   it('is synchronous and fast enough for every keystroke', () => {
-    const start = performance.now()
-    for (let i = 0; i < 200; i++)
+    // The median, so a shared machine's preemptions do not decide it (the bench measures p99).
+    const times: number[] = []
+    for (let i = 0; i < 200; i++) {
+      const start = performance.now()
       analyzeCommand(`sudo find /var/log -name '*.gz' -mtime +${i} -delete`)
-    expect((performance.now() - start) / 200).toBeLessThan(5)
+      times.push(performance.now() - start)
+    }
+    times.sort((a, b) => a - b)
+    expect(times[100]).toBeLessThan(5)
   })
 })
 

@@ -1,11 +1,14 @@
 import type { CommandPart } from '../../contract/safety'
 import { baseName, extractBash } from './bash-frontend'
+import { resolveIn } from './cwd'
 import { extractFish } from './fish-frontend'
+import { LIMITS, limitFinding } from './limits'
 import { parseOptions, type OptionSpec, type ParsedOptions } from './options'
-import { classifyPath, looksLikeProduction, type PathInfo } from './paths'
+import { classifyPath, looksLikeProduction, normalise, type PathInfo } from './paths'
 import { extractPowershell } from './powershell-frontend'
-import { redirectFindings } from './rules/redirects'
+import { persistedCode, redirectFindings } from './rules/redirects'
 import { ruleFor } from './rules/registry'
+import { bashBracePrepass, zshToBash } from './zsh-prepass'
 import {
   DYN,
   maxRisk,
@@ -13,14 +16,15 @@ import {
   RISK_ORDER,
   type Arg,
   type ExecContext,
+  type FanOut,
   type Finding,
+  type Platform,
   type Risk,
   type ShellDialect,
   type SimpleCommand,
   type Span,
 } from './types'
 
-const MAX_DEPTH = 8
 /** Tools whose first operand is a subcommand, for the breakdown and policy rules. */
 const SUBCOMMAND_TOOLS = new Set([
   'git',
@@ -57,7 +61,12 @@ const SUBCOMMAND_TOOLS = new Set([
   'pacman',
   'launchctl',
   'diskutil',
+  'ansible',
+  'salt',
 ])
+/** Directories whose programs are the system's own, known by name (`/usr/bin/ls` is `ls`). */
+const SYSTEM_BIN =
+  /^(\/usr)?(\/local)?\/s?bin\/[^/]+$|^\/opt\/homebrew\/s?bin\/[^/]+$|^\/usr\/libexec\/[^/]+$|^\/(system32|windows\/system32)\//i
 
 export interface EmitOptions {
   /** Raise by one level when the command names a production target. */
@@ -80,7 +89,11 @@ export interface CommandView {
     options?: EmitOptions,
   ): void
   opts(spec?: OptionSpec): ParsedOptions
+  /** What a path argument points at, seen from the directory the command runs in. */
   path(arg: Arg): PathInfo
+  pathOf(value: string): PathInfo
+  /** Whether the command acts on many resources listed at run time (and whether narrowed). */
+  fanOut(): FanOut | undefined
 }
 
 /** A rule rates one program; wrappers (sudo, env, bash -c) run what they wrap instead. */
@@ -92,11 +105,13 @@ export function wrapper(fn: (c: CommandView) => void): Rule {
 
 /** Runs the analysis of one command text; collects findings, programs and the breakdown. */
 export class Engine {
-  readonly findings: Finding[] = []
-  readonly programs = new Set<string>()
-  readonly tags = new Set<string>()
-  readonly parts: CommandPart[] = []
+  findings: Finding[] = []
+  programs = new Set<string>()
+  tags = new Set<string>()
+  parts: CommandPart[] = []
   parseError: string | null = null
+  /** Files this line downloads (`curl -o x`), so running them is rated as running remote code. */
+  readonly downloads = new Set<string>()
 
   constructor(readonly text: string) {}
 
@@ -107,29 +122,47 @@ export class Engine {
     ctx: ExecContext,
     vars?: Map<string, string>,
   ): void {
-    if (ctx.depth > MAX_DEPTH) {
-      this.add(ctx, 'parse.too-deep', 'high', 'Commands nested too deeply to analyse', null)
+    if (ctx.depth > LIMITS.maxScriptDepth) {
+      this.findings.push(limitFinding('scripts'))
       return
+    }
+    if (text.length > LIMITS.maxInput) {
+      this.findings.push(limitFinding('input'))
+      return
+    }
+    // Parts only known at run time (from an outer word) stay unknown: an unset variable says so.
+    let script =
+      dialect === 'powershell' || dialect === 'fish' ? text : text.replaceAll(DYN, '${_}')
+    let scriptCtx = ctx
+    if (dialect === 'zsh' || dialect === 'bash' || dialect === 'sh') {
+      const pre = dialect === 'zsh' ? zshToBash(script) : bashBracePrepass(script)
+      script = pre.text
+      const parent = ctx.mapSpan
+      scriptCtx = { ...ctx, mapSpan: (s) => parent(pre.mapSpan(s)) }
     }
     const extracted =
       dialect === 'powershell'
-        ? extractPowershell(text)
+        ? extractPowershell(script, { cwd: ctx.cwd, platform: ctx.platform })
         : dialect === 'fish'
-          ? extractFish(text)
-          : extractBash(text, vars)
+          ? extractFish(script, { cwd: ctx.cwd })
+          : extractBash(script, {
+              vars,
+              cwd: ctx.cwd,
+              dialect: dialect === 'zsh' ? 'zsh' : dialect === 'sh' ? 'sh' : 'bash',
+            })
     if (extracted.parseError) {
       const where = ctx.depth > 0 ? ' (in a nested script)' : ''
       this.parseError ??= extracted.parseError + where
       this.add(
-        ctx,
+        scriptCtx,
         'parse.error',
         'high',
         `Could not parse the command${where}: ${extracted.parseError}; rated as unsafe to be sure`,
         null,
       )
     }
-    for (const f of extracted.findings) this.add(ctx, f.ruleId, f.risk, f.message, f.span)
-    for (const cmd of extracted.commands) this.runCommand(cmd, { ...ctx, dialect })
+    for (const f of extracted.findings) this.add(scriptCtx, f.ruleId, f.risk, f.message, f.span)
+    for (const cmd of extracted.commands) this.runCommand(cmd, { ...scriptCtx, dialect })
   }
 
   /** Runs a script found inside an argument (`bash -c '...'`, `ssh host '...'`, `eval`). */
@@ -177,8 +210,8 @@ export class Engine {
     via: string,
     extra: Partial<ExecContext> = {},
   ): void {
-    if (ctx.depth > MAX_DEPTH) {
-      this.add(ctx, 'parse.too-deep', 'high', 'Commands nested too deeply to analyse', null)
+    if (ctx.depth > LIMITS.maxScriptDepth) {
+      this.findings.push(limitFinding('scripts'))
       return
     }
     this.runCommand(
@@ -188,7 +221,8 @@ export class Engine {
     )
   }
 
-  runCommand(cmd: SimpleCommand, ctx: ExecContext): void {
+  runCommand(cmd: SimpleCommand, outer: ExecContext): void {
+    const ctx = cmd.cwd === undefined ? outer : { ...outer, cwd: cmd.cwd }
     for (const f of redirectFindings(cmd, ctx)) this.add(ctx, f.ruleId, f.risk, f.message, f.span)
     const nameArg = cmd.words[0]
     if (!nameArg) return
@@ -196,12 +230,113 @@ export class Engine {
       this.dynamicName(cmd, nameArg, ctx)
       return
     }
+    if (nameArg.decoded)
+      this.add(
+        ctx,
+        'exec.decoded',
+        'moderate',
+        `Runs ${nameArg.value}, a program name decoded from escapes or an encoding`,
+        nameArg.span,
+      )
+    const native = cmd.nativeName
+    if (ctx.dialect === 'powershell' && native) {
+      // `rm` in PowerShell is Remove-Item on Windows and /bin/rm elsewhere: rate by the platform,
+      // and by the worse of the two readings when the platform is unknown.
+      const nativeCmd = { ...cmd, words: [native, ...cmd.words.slice(1)], nativeName: undefined }
+      if (ctx.platform === 'linux' || ctx.platform === 'macos')
+        return this.runNamed(nativeCmd, native, ctx)
+      if (ctx.platform === 'windows') return this.runNamed(cmd, nameArg, ctx)
+      return this.worseOf([
+        () => this.runNamed(cmd, nameArg, ctx),
+        () => this.runNamed(nativeCmd, native, { ...ctx, dialect: 'bash' }),
+      ])
+    }
+    this.runNamed(cmd, nameArg, ctx)
+  }
+
+  private runNamed(cmd: SimpleCommand, nameArg: Arg, ctx: ExecContext): void {
     const rawName = baseName(nameArg.value)
     const name = ctx.dialect === 'powershell' ? rawName.toLowerCase() : rawName
     const rule = ruleFor(name, ctx.dialect === 'powershell')
     const view = this.view(name, nameArg, cmd, ctx)
     if (rule) rule(view)
+    else this.localProgram(view)
+    if (cmd.redirects.length || name === 'tee') persistedCode(view)
     if (!rule?.isWrapper) this.record(view)
+  }
+
+  /** A program run by path that the engine has no rule for runs code it cannot see. */
+  private localProgram(c: CommandView): void {
+    const path = c.nameArg.value
+    if (!/[/\\]/.test(path) || SYSTEM_BIN.test(normalise(path.replace(/\\/g, '/')))) return
+    const shown = path.replaceAll(DYN, '$VAR')
+    if (this.wasDownloaded(c, path)) {
+      c.emit(
+        'exec.downloaded',
+        'high',
+        `Runs ${shown}, downloaded from the network earlier in this line (unreviewed remote code)`,
+        c.nameArg,
+      )
+      return
+    }
+    c.emit(
+      'exec.local-program',
+      'moderate',
+      `Runs ${shown}, a local program or script whose code the engine cannot see`,
+      c.nameArg,
+    )
+  }
+
+  /** Whether a file path was downloaded earlier in the line (`curl -o x && ./x`). */
+  wasDownloaded(c: CommandView, path: string): boolean {
+    if (!this.downloads.size) return false
+    return this.downloads.has(normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path)))
+  }
+
+  noteDownload(c: CommandView, path: string): void {
+    if (!path.includes(DYN)) this.downloads.add(normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path)))
+  }
+
+  /** Runs alternative readings of one command and keeps what the worst of them found. */
+  private worseOf(readings: Array<() => void>): void {
+    const saved = {
+      findings: this.findings,
+      parts: this.parts,
+      programs: this.programs,
+      tags: this.tags,
+    }
+    let best: {
+      risk: number
+      findings: Finding[]
+      parts: CommandPart[]
+      programs: Set<string>
+      tags: Set<string>
+    } | null = null
+    for (const read of readings) {
+      this.findings = []
+      this.parts = []
+      this.programs = new Set()
+      this.tags = new Set()
+      read()
+      const risk = this.findings.reduce((r, f) => Math.max(r, RISK_ORDER[f.risk]), -1)
+      if (!best || risk > best.risk)
+        best = {
+          risk,
+          findings: this.findings,
+          parts: this.parts,
+          programs: this.programs,
+          tags: this.tags,
+        }
+    }
+    this.findings = saved.findings
+    this.parts = saved.parts
+    this.programs = saved.programs
+    this.tags = saved.tags
+    if (!best) return
+    this.findings.push(...best.findings)
+    this.parts.push(...best.parts)
+    for (const p of best.programs) this.programs.add(p)
+    for (const t of best.tags) this.tags.add(t)
   }
 
   private dynamicName(cmd: SimpleCommand, nameArg: Arg, ctx: ExecContext): void {
@@ -228,6 +363,8 @@ export class Engine {
 
   private view(name: string, nameArg: Arg, cmd: SimpleCommand, ctx: ExecContext): CommandView {
     const args = cmd.words.slice(1)
+    const mounts = ctx.container?.hostMounts ?? []
+    const pathOf = (value: string) => classifyPath(resolveIn(ctx.cwd, value), mounts)
     return {
       name,
       nameArg,
@@ -247,7 +384,13 @@ export class Engine {
         this.add(ctx, ruleId, r, msg, span)
       },
       opts: (spec) => parseOptions(args, spec),
-      path: (arg) => classifyPath(arg.value, ctx.container?.hostMounts ?? []),
+      path: (arg) => pathOf(arg.value),
+      pathOf,
+      fanOut: () => {
+        if (ctx.fanOut === 'all' || args.some((a) => a.fanOut === 'all')) return 'all'
+        if (ctx.fanOut || args.some((a) => a.fanOut)) return 'selected'
+        return undefined
+      },
     }
   }
 
@@ -255,10 +398,11 @@ export class Engine {
   add(ctx: ExecContext, ruleId: string, risk: Risk, message: string, span: Span | null): void {
     let r = risk
     let msg = message
-    if (ctx.container && ctx.container.hostMounts.length === 0 && !ctx.container.privileged) {
+    const c = ctx.container
+    if (c && !c.existing && c.hostMounts.length === 0 && !c.privileged) {
       if (r === 'critical' && !ruleId.startsWith('exec.') && !ruleId.startsWith('parse.')) {
         r = 'high'
-        msg += ' (inside a container)'
+        msg += ' (inside a new container)'
       }
     }
     if (ctx.remote) {
@@ -268,7 +412,18 @@ export class Engine {
         this.tags.add('production')
       }
     }
-    this.findings.push({ ruleId, risk: r, message: msg, span: span ? ctx.mapSpan(span) : null })
+    this.findings.push({
+      ruleId,
+      risk: r,
+      message: msg,
+      span: span ? this.clamp(ctx.mapSpan(span)) : null,
+    })
+  }
+
+  private clamp(s: Span): Span {
+    const n = this.text.length
+    const start = Math.min(Math.max(0, s.start), n)
+    return { start, end: Math.min(Math.max(start, s.end), n) }
   }
 
   /** Records a program that runs, for the verdict's `programs` and the breakdown. */
@@ -293,7 +448,7 @@ export class Engine {
   }
 }
 
-export function rootContext(dialect: ShellDialect): ExecContext {
+export function rootContext(dialect: ShellDialect, platform: Platform = 'unknown'): ExecContext {
   return {
     dialect,
     via: [],
@@ -302,6 +457,8 @@ export function rootContext(dialect: ShellDialect): ExecContext {
     container: null,
     depth: 0,
     mapSpan: (s) => s,
+    cwd: null,
+    platform,
   }
 }
 

@@ -1,4 +1,4 @@
-import { extractSimple, type SimpleDialect } from './simple-frontend'
+import { extractSimple, limitFindings, type SimpleDialect } from './simple-frontend'
 import type { Finding, SimpleCommand } from './types'
 
 const FISH: SimpleDialect = {
@@ -12,11 +12,14 @@ const FISH: SimpleDialect = {
 }
 
 /** fish: a tokenizer frontend (fish quoting, `(cmd)` substitution, `set` variables, `and`/`or`). */
-export function extractFish(text: string): {
+export function extractFish(
+  text: string,
+  options: { cwd?: string | null } = {},
+): {
   commands: SimpleCommand[]
   findings: Finding[]
   parseError: string | null
 } {
-  const s = extractSimple(text, FISH)
-  return { commands: s.commands, findings: [], parseError: s.parseError }
+  const s = extractSimple(text, FISH, { cwd: options.cwd ?? null })
+  return { commands: s.commands, findings: limitFindings(s), parseError: s.parseError }
 }

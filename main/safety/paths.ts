@@ -181,7 +181,9 @@ export function normalise(p: string): string {
   }
   if (home) return out.length ? '~/' + out.join('/') : '~'
   if (absolute) return '/' + out.join('/')
-  return out.join('/') || '.'
+  const rel = out.join('/') || '.'
+  // `./~` is a file named `~` here, not the home directory.
+  return rel.startsWith('~') ? `./${rel}` : rel
 }
 
 /** Paths whose loss breaks the whole system even when only the file is overwritten. */

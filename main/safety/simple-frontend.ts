@@ -1,5 +1,7 @@
-import { producerOf } from './bash-frontend'
-import { DYN, type Arg, type Redirect, type SimpleCommand, type Span } from './types'
+import { CwdTracker } from './cwd'
+import { LIMITS, limitFinding, type LimitKind } from './limits'
+import { baseName, PipeAccumulator } from './static-output'
+import { DYN, type Arg, type Finding, type Redirect, type SimpleCommand, type Span } from './types'
 
 /**
  * A tokenizer-level frontend for shells without a grammar here (fish, PowerShell): splits
@@ -24,11 +26,34 @@ export interface SimpleScript {
   commands: SimpleCommand[]
   parseError: string | null
   vars: Map<string, string>
+  cwd: CwdTracker
+  /** fish `alias name 'value'` and `alias name=value` defined earlier in the line. */
+  aliases: Map<string, string>
+  depth: number
+  limits: Set<LimitKind>
+  expanding: Set<string>
+  /** PowerShell: what `$_` stands for in the script block of a `ForEach-Object` being read. */
+  pipelineItem: string | null
+}
+
+export interface SimpleOptions {
+  cwd?: string | null
+  /** Extra variables the dialect knows (PowerShell's `$env:SystemRoot`). */
+  vars?: Record<string, string>
+}
+
+/** The findings for bounds a simple-frontend scan ran into. */
+export function limitFindings(st: SimpleScript): Finding[] {
+  return [...st.limits].map(limitFinding)
 }
 
 const CLOSERS: Record<string, string> = { '(': ')', '{': '}', '[': ']' }
 
-export function extractSimple(text: string, d: SimpleDialect): SimpleScript {
+export function extractSimple(
+  text: string,
+  d: SimpleDialect,
+  options: SimpleOptions = {},
+): SimpleScript {
   const state: SimpleScript = {
     commands: [],
     parseError: null,
@@ -36,29 +61,63 @@ export function extractSimple(text: string, d: SimpleDialect): SimpleScript {
       ['HOME', '~'],
       ['env:USERPROFILE', '~'],
       ['env:HOME', '~'],
+      ...Object.entries(options.vars ?? {}),
     ]),
+    cwd: new CwdTracker(options.cwd ?? null),
+    aliases: new Map(),
+    depth: 0,
+    limits: new Set(),
+    expanding: new Set(),
+    pipelineItem: null,
   }
   scan(text, 0, text.length, d, state)
   return state
 }
 
 function scan(text: string, start: number, end: number, d: SimpleDialect, st: SimpleScript): void {
+  if (st.depth >= LIMITS.maxNesting) {
+    st.limits.add('nesting')
+    return
+  }
+  st.depth++
+  try {
+    scanInner(text, start, end, d, st)
+  } finally {
+    st.depth--
+  }
+}
+
+function scanInner(
+  text: string,
+  start: number,
+  end: number,
+  d: SimpleDialect,
+  st: SimpleScript,
+): void {
   let words: Arg[] = []
   let redirects: Redirect[] = []
   let connector: string | null = null
   let cmdStart = start
-  let stdinFrom: SimpleCommand[] = []
+  let pipe = new PipeAccumulator(d.caseInsensitive ? 'powershell' : 'fish')
   let piped = false
   let i = start
   const finish = (next: string | null, at: number) => {
     if (words.length || redirects.length) {
-      const cmd = statement(words, redirects, { start: cmdStart, end: at }, connector, d, st)
-      if (cmd) {
-        if (piped) cmd.stdin = producerOf(stdinFrom.map(normalisePsProducer)) ?? cmd.stdin
+      const span = { start: cmdStart, end: at }
+      const cmds = statement(words, redirects, span, connector, d, st, text)
+      const head = cmds[0]
+      if (head && piped && !pipe.empty) head.stdin = pipe.source() ?? head.stdin
+      if (!piped) pipe = new PipeAccumulator(d.caseInsensitive ? 'powershell' : 'fish')
+      for (const cmd of cmds) {
+        if (st.commands.length >= LIMITS.maxCommands) {
+          st.limits.add('commands')
+          break
+        }
         st.commands.push(cmd)
-        stdinFrom = [cmd]
-      } else stdinFrom = []
+      }
+      if (cmds.length) pipe.push(cmds.map(normalisePsProducer))
     }
+    if (next !== '|') pipe = new PipeAccumulator(d.caseInsensitive ? 'powershell' : 'fish')
     piped = next === '|'
     words = []
     redirects = []
@@ -118,7 +177,15 @@ function scan(text: string, start: number, end: number, d: SimpleDialect, st: Si
       }
       continue
     }
+    st.pipelineItem =
+      d.caseInsensitive &&
+      piped &&
+      words.length &&
+      /^(%|foreach|foreach-object|where-object|\?)$/i.test(words[0]!.value)
+        ? listedItem(pipe)
+        : null
     const w = readWord(text, i, end, d, st)
+    st.pipelineItem = null
     if (!w) {
       st.parseError ??= `unexpected ${JSON.stringify(c)} at offset ${i}`
       i++
@@ -148,12 +215,13 @@ function statement(
   connector: string | null,
   d: SimpleDialect,
   st: SimpleScript,
-): SimpleCommand | null {
+  text: string,
+): SimpleCommand[] {
   let w = words
   const key = (a: Arg | undefined) =>
     a ? (d.caseInsensitive ? a.value.toLowerCase() : a.value) : ''
   while (w.length && d.keywords.has(key(w[0]))) w = w.slice(1)
-  if (w.length && d.headerKeywords.has(key(w[0]))) return null
+  if (w.length && d.headerKeywords.has(key(w[0]))) return []
   // fish `set [-x] NAME value`, PowerShell `$x = value`: remember literal values.
   if (key(w[0]) === 'set' && !d.caseInsensitive) {
     const rest = w.slice(1).filter((a) => !a.value.startsWith('-'))
@@ -165,7 +233,7 @@ function statement(
           .map((a) => a.value)
           .join(' '),
       )
-    return null
+    return []
   }
   if (w[0]?.raw.startsWith('$') && w[1]?.value === '=') {
     st.vars.set(
@@ -175,7 +243,7 @@ function statement(
         .map((a) => a.value)
         .join(' '),
     )
-    if (w.length <= 3) return null
+    if (w.length <= 3) return []
     w = w.slice(2)
   }
   if (d.caseInsensitive) {
@@ -183,10 +251,93 @@ function statement(
     // `(...)` is an expression, not a command (its sub-expressions were already scanned).
     const invoked = (w[0]?.value === '&' || w[0]?.value === '.') && w.length > 1
     if (invoked) w = w.slice(1)
-    else if (w[0] && /^[$'"([\d@-]/.test(w[0].raw)) return null
+    else if (w[0] && /^\[/.test(w[0].raw)) {
+      // `[IO.Directory]::Delete(…)`: an expression calling .NET, rated by what it calls.
+      const raw = text.slice(span.start, span.end)
+      const expr: Arg = { value: '(expression)', raw: '', span, quoted: false }
+      const body: Arg = { value: raw, raw, span, quoted: true }
+      return [
+        {
+          words: [expr, body],
+          redirects,
+          span,
+          stdin: { kind: 'none' },
+          connector,
+          cwd: st.cwd.cwd,
+        },
+      ]
+    } else if (w[0] && /^[$'"([\d@-]/.test(w[0].raw)) return []
   }
-  if (!w.length && !redirects.length) return null
-  return { words: w, redirects, span, stdin: { kind: 'none' }, connector }
+  if (!w.length && !redirects.length) return []
+  const name = key(w[0])
+  if (defineAlias(name, w.slice(1), st)) return []
+  const alias = w[0] && !w[0].quoted ? st.aliases.get(name) : undefined
+  if (alias !== undefined && w[0] && !st.expanding.has(name)) {
+    expandAlias(name, alias + text.slice(w[0].span.end, span.end), w[0].span, d, st)
+    return []
+  }
+  const cmd: SimpleCommand = {
+    words: w,
+    redirects,
+    span,
+    stdin: { kind: 'none' },
+    connector,
+    cwd: st.cwd.cwd,
+  }
+  st.cwd.apply(
+    name,
+    w
+      .slice(1)
+      .map((a) => a.value)
+      .filter((v) => !/^-/.test(v) || v === '-'),
+  )
+  return [cmd]
+}
+
+/** fish `alias x 'cmd'` / `alias x=cmd`, PowerShell `Set-Alias x Cmdlet`: returns true if one. */
+function defineAlias(name: string, args: Arg[], st: SimpleScript): boolean {
+  const operands = args.map((a) => a.value).filter((v) => !/^-/.test(v))
+  if (name === 'alias') {
+    const [first, ...rest] = operands
+    if (!first) return false
+    const eq = first.indexOf('=')
+    if (eq > 0) st.aliases.set(first.slice(0, eq), first.slice(eq + 1))
+    else if (rest.length) st.aliases.set(first, rest.join(' '))
+    return true
+  }
+  if (/^(set-alias|new-alias|sal|nal)$/.test(name)) {
+    const named = (p: string) => {
+      const i = args.findIndex((a) => new RegExp(`^-${p}`, 'i').test(a.value))
+      return i >= 0 ? args[i + 1]?.value : undefined
+    }
+    const aliasName = named('n') ?? operands[0]
+    const value = named('v') ?? operands[operands.length > 1 ? 1 : 0]
+    if (aliasName && value && aliasName !== value) st.aliases.set(aliasName.toLowerCase(), value)
+    return true
+  }
+  return false
+}
+
+/** Runs an alias's text where it is called; its commands point at the alias name. */
+function expandAlias(
+  name: string,
+  script: string,
+  at: Span,
+  d: SimpleDialect,
+  st: SimpleScript,
+): void {
+  st.expanding.add(name)
+  const before = st.commands.length
+  try {
+    scan(script, 0, script.length, d, st)
+  } finally {
+    st.expanding.delete(name)
+  }
+  for (const cmd of st.commands.slice(before)) {
+    cmd.span = at
+    cmd.words = cmd.words.map((a) => ({ ...a, span: at }))
+    cmd.redirects = cmd.redirects.map((r) => ({ ...r, span: at }))
+  }
 }
 
 /** Reads one word starting at `i`; nested scripts inside it are scanned into `st.commands`. */
@@ -280,7 +431,23 @@ function readWord(
         continue
       }
       const before = st.commands.length
+      const item = c === '{' ? st.pipelineItem : null
+      const saved = [st.vars.get('_'), st.vars.get('psitem')] as const
+      if (item !== null) {
+        st.vars.set('_', item)
+        st.vars.set('psitem', item)
+      }
+      st.pipelineItem = null
       scan(text, i + 1, close, d, st)
+      if (item !== null) {
+        for (const [k, v] of [
+          ['_', saved[0]],
+          ['psitem', saved[1]],
+        ] as const) {
+          if (v === undefined) st.vars.delete(k)
+          else st.vars.set(k, v)
+        }
+      }
       const only = st.commands.length === before + 1 ? st.commands[before] : undefined
       const name = only?.words[0]?.value.toLowerCase()
       value +=
@@ -328,7 +495,25 @@ function readVariable(
   if (!m) return { value: '$', end: i + 1 }
   const name = m[1]!.replace(/^\{|\}$/g, '')
   const known = st.vars.get(d.caseInsensitive ? name.toLowerCase() : name) ?? st.vars.get(name)
-  return { value: known ?? DYN, end: i + m[0].length }
+  let stop = i + m[0].length
+  // `$_.FullName`: the path of the pipeline item.
+  const prop = /^\.(FullName|FullPath|PSPath|Path|Name)\b/i.exec(text.slice(stop, stop + 12))
+  if (prop && d.caseInsensitive && /^(_|psitem)$/i.test(name)) stop += prop[0].length
+  return { value: known ?? DYN, end: stop }
+}
+
+/** PowerShell: the items a listing stage (`Get-ChildItem PATH`) puts in the pipeline. */
+function listedItem(pipe: PipeAccumulator): string | null {
+  const source = pipe.source()
+  const last =
+    source && 'pipeline' in source ? source.pipeline?.[source.pipeline.length - 1] : undefined
+  const name = baseName(last?.words[0]?.value.toLowerCase() ?? '')
+  if (!last || !/^(get-childitem|gci|ls|dir|get-item|gi)$/.test(name)) return null
+  const args = last.words.slice(1)
+  const pathAt = args.findIndex((a) => /^-(path|literalpath|lp)$/i.test(a.value))
+  const path =
+    pathAt >= 0 ? args[pathAt + 1]?.value : args.find((a) => !a.value.startsWith('-'))?.value
+  return `${path ?? '.'}\\*`
 }
 
 function matching(

@@ -1,4 +1,4 @@
-import type { Risk, RiskReason, ShellDialect, Span } from '../../contract/safety'
+import type { Platform, Risk, RiskReason, ShellDialect, Span } from '../../contract/safety'
 
 export const RISK_ORDER: Record<Risk, number> = { safe: 0, moderate: 1, high: 2, critical: 3 }
 const BY_ORDER: Risk[] = ['safe', 'moderate', 'high', 'critical']
@@ -14,6 +14,9 @@ export function raiseRisk(risk: Risk, steps = 1): Risk {
 /** Marks the part of a resolved word whose value is only known at run time (`$X`, `$(cmd)`). */
 export const DYN = '\u0000'
 
+/** Whether a value comes from listing many resources, and whether that list was narrowed. */
+export type FanOut = 'all' | 'selected'
+
 /** One word of a command after quote removal and the expansions the engine can resolve. */
 export interface Arg {
   /** The resolved text; parts only known at run time are replaced by {@link DYN}. */
@@ -23,6 +26,12 @@ export interface Arg {
   span: Span
   /** True when any part of the word was quoted (a quoted `*` is not a glob). */
   quoted: boolean
+  /** Set when part of the value was decoded (base64, hex or octal escapes, rot13, reversal). */
+  decoded?: boolean
+  /** Set when the value is one of many resources listed at run time (`$(aws ec2 describe-…)`). */
+  fanOut?: FanOut
+  /** What a process substitution `<(…)` produces, when the text alone decides it. */
+  produced?: { text: string; decoded: boolean }
 }
 
 export interface Redirect {
@@ -38,11 +47,17 @@ export interface Redirect {
 /** Where a command's standard input comes from, as far as the parse can tell. */
 export type StdinSource =
   | { kind: 'none' }
-  | { kind: 'literal'; text: string; span: Span }
-  | { kind: 'network'; span: Span }
-  | { kind: 'decoded'; span: Span }
-  | { kind: 'file'; span: Span }
-  | { kind: 'generated'; span: Span; words: Arg[] }
+  | { kind: 'literal'; text: string; span: Span; decoded?: boolean }
+  | ({ kind: 'network'; span: Span } & PipedFrom)
+  | ({ kind: 'decoded'; span: Span } & PipedFrom)
+  | ({ kind: 'file'; span: Span } & PipedFrom)
+  | ({ kind: 'generated'; span: Span; words: Arg[] } & PipedFrom)
+
+/** The commands a pipeline feeds from, and the part of their output known from the text alone. */
+export interface PipedFrom {
+  pipeline?: SimpleCommand[]
+  known?: { text: string; decoded: boolean }
+}
 
 /** A simple command as the frontends produce it: what runs, its words and redirections. */
 export interface SimpleCommand {
@@ -52,6 +67,13 @@ export interface SimpleCommand {
   stdin: StdinSource
   /** The connector before it (`|`, `&&`, `||`, `;`, `&`), for the breakdown. */
   connector: string | null
+  /**
+   * The working directory it runs in, as far as the line itself decides it (`cd /`, `pushd ~`):
+   * an absolute path, `~…`, a path relative to where the line started, or null for that start.
+   */
+  cwd?: string | null
+  /** PowerShell: the native program an alias such as `rm` also names off Windows (/bin/rm). */
+  nativeName?: Arg
 }
 
 /** A sink for findings, with the context of how the command is reached. */
@@ -69,11 +91,24 @@ export interface ExecContext {
   privileged: boolean
   /** Host name when the command runs on another machine over ssh. */
   remote: string | null
-  /** Set when the command runs inside a container. */
-  container: { hostMounts: Array<{ host: string; inner: string }>; privileged: boolean } | null
+  /**
+   * Set when the command runs inside a container: a new one (`docker run`, rated as a sandbox
+   * unless the host is mounted) or an existing one (`docker exec`, whose volumes are unknown).
+   */
+  container: {
+    hostMounts: Array<{ host: string; inner: string }>
+    privileged: boolean
+    existing?: boolean
+  } | null
   depth: number
   /** Maps a span of the text being analysed to a span of the original command. */
   mapSpan: (span: Span) => Span
+  /** The working directory the script starts in (see {@link SimpleCommand.cwd}). */
+  cwd: string | null
+  /** The OS the shell runs on (PowerShell's `rm` is /bin/rm off Windows). */
+  platform: Platform
+  /** Set when the words come from listing many resources (xargs fed by `aws … list`). */
+  fanOut?: FanOut
 }
 
-export type { Risk, RiskReason, ShellDialect, Span }
+export type { Platform, Risk, RiskReason, ShellDialect, Span }

@@ -1,6 +1,130 @@
 import type { CommandView, Rule } from '../engine'
 import { parseOptions } from '../options'
-import { DYN } from '../types'
+import { DYN, RISK_ORDER, type Arg, type Risk } from '../types'
+
+/**
+ * A destructive cloud operation over every resource a listing returned (`aws … describe … |
+ * xargs aws … terminate`, `$(gcloud … list)`, a loop over one) is critical: it removes them all.
+ */
+function fanOutRisk(c: CommandView, risk: Risk): [Risk, string] {
+  const fan = c.fanOut()
+  if (fan === 'all' && RISK_ORDER[risk] >= RISK_ORDER.high)
+    return ['critical', ' for every resource the listing returns']
+  if (fan === 'selected' && RISK_ORDER[risk] >= RISK_ORDER.moderate)
+    return [RISK_ORDER[risk] < RISK_ORDER.high ? 'high' : risk, ' for each resource listed']
+  return [risk, '']
+}
+
+function emitFanOut(
+  c: CommandView,
+  ruleId: string,
+  risk: Risk,
+  message: string,
+  at: Arg | null,
+): void {
+  const [r, suffix] = fanOutRisk(c, risk)
+  c.emit(
+    r === 'critical' && risk !== 'critical' ? `${ruleId}.fan-out` : ruleId,
+    r,
+    message + suffix,
+    at,
+    {
+      prod: true,
+    },
+  )
+}
+
+const PUBLIC_ACL = /^(public-read|public-read-write|authenticated-read)$/
+const ADMIN_POLICY = /AdministratorAccess|IAMFullAccess|PowerUserAccess|:policy\/\*|FullAccess$/
+const OPEN_CIDR = /(^|[=,\s"'])(0\.0\.0\.0\/0|::\/0|\*|Internet|Any)([,\s"']|$)/
+
+/** Making storage public, granting administrator rights, opening a firewall to the world. */
+function exposure(c: CommandView, at: Arg | null): boolean {
+  const values = c.args.map((a) => a.value)
+  const text = values.join(' ')
+  const flag = (name: string) => {
+    const i = values.findIndex((v) => v === name || v.startsWith(name + '='))
+    if (i < 0) return undefined
+    const v = values[i]!
+    return v.includes('=') ? v.slice(v.indexOf('=') + 1) : values[i + 1]
+  }
+  const acl = flag('--acl') ?? flag('--canned-acl') ?? flag('--predefined-acl')
+  if (acl && (PUBLIC_ACL.test(acl) || /^(publicRead|publicReadWrite|allUsers)/i.test(acl))) {
+    c.emit(
+      'cloud.public',
+      'high',
+      `Makes stored data readable by anyone on the internet (${acl})`,
+      at,
+    )
+    return true
+  }
+  if (
+    /"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*"\s*\})|\ballUsers\b|\ballAuthenticatedUsers\b|\bAllUsers\b|global\/AllUsers/.test(
+      text,
+    )
+  ) {
+    c.emit('cloud.public', 'high', 'Grants access to everyone on the internet', at)
+    return true
+  }
+  if (
+    /\b(delete-public-access-block|delete-bucket-public-access-block)\b/.test(text) ||
+    /BlockPublic\w+=false/i.test(text) ||
+    /--public-access\s+(blob|container)\b|--public-access=(blob|container)\b|--allow-blob-public-access(\s+|=)true/.test(
+      text,
+    )
+  ) {
+    c.emit('cloud.public', 'high', 'Turns off the protection that keeps storage private', at)
+    return true
+  }
+  if (
+    /attach-(user|role|group)-policy|put-(user|role|group)-policy|create-policy-version/.test(text)
+  ) {
+    if (ADMIN_POLICY.test(text) || /"Action"\s*:\s*"\*"/.test(text)) {
+      c.emit(
+        'cloud.iam.admin',
+        'high',
+        'Grants full administrator rights over the cloud account',
+        at,
+      )
+      return true
+    }
+  }
+  const role = flag('--role') ?? flag('--clusterrole') ?? ''
+  if (
+    /add-iam-policy-binding|role assignment create|create (cluster)?rolebinding|create-role-binding/.test(
+      text,
+    ) ||
+    (c.name === 'az' && values.includes('assignment'))
+  ) {
+    if (
+      /^(roles\/(owner|editor|[\w.]*admin\w*)|Owner|Contributor|User Access Administrator|cluster-admin|admin)$/i.test(
+        role,
+      )
+    ) {
+      c.emit('cloud.iam.admin', 'high', `Grants the ${role} role (full control)`, at)
+      return true
+    }
+  }
+  if (
+    /authorize-security-group-ingress|firewall-rules (create|update)|nsg rule (create|update)|security-rules create|firewall create/.test(
+      text,
+    ) ||
+    (c.name === 'az' && values.includes('nsg'))
+  ) {
+    const sources = [
+      flag('--cidr'),
+      flag('--cidr-ip'),
+      flag('--source-ranges'),
+      flag('--source-address-prefixes'),
+      flag('--ip-permissions'),
+    ].join(' ')
+    if (OPEN_CIDR.test(` ${sources} `) || /CidrIp=0\.0\.0\.0\/0/.test(text)) {
+      c.emit('net.firewall.open', 'high', 'Opens the firewall to the whole internet', at)
+      return true
+    }
+  }
+  return false
+}
 
 const KUBE_VALUE_OPTS = [
   'namespace',
@@ -66,10 +190,13 @@ const kubectl: Rule = (c) => {
       )
     if (inner.length)
       c.engine.runWords(inner, c.cmd, c.ctx, `kubectl ${verb.value}`, {
-        container: { hostMounts: [], privileged: false },
+        // An existing pod: its volumes (and the data on them) are unknown.
+        container: { hostMounts: [], privileged: false, existing: true },
+        cwd: null,
       })
     return
   }
+  if (verb.value === 'create' && exposure(c, verb)) return
   if (isDryRun(c)) return
   const all = opts.long.has('all') || names.some((n) => n.value === '--all')
   const allNs = opts.short.has('A') || opts.long.has('all-namespaces')
@@ -100,20 +227,20 @@ const kubectl: Rule = (c) => {
       ) ||
       all
     ) {
-      return c.emit(
+      return emitFanOut(
+        c,
         'k8s.delete.broad',
         'high',
         `Deletes ${all ? 'all ' : ''}${what} and what depends on it`,
         verb,
-        { prod: true },
       )
     }
-    return c.emit(
+    return emitFanOut(
+      c,
       'k8s.delete',
       'high',
       `Deletes ${what || 'resources'}${opts.values.has('f') ? ` defined in ${opts.values.get('f')}` : ''}`,
       verb,
-      { prod: true },
     )
   }
   if (verb.value === 'drain')
@@ -275,26 +402,27 @@ const aws: Rule = (c) => {
   const [service, op, ...rest] = opts.operands
   if (!service || !op) return
   if (c.args.some((a) => /^--(dry-run|dryrun)$/.test(a.value))) return
+  if (exposure(c, op)) return
   const s = service.value
   const o = op.value
   const recursive = c.args.some((a) => a.value === '--recursive')
   if (s === 's3') {
     if (o === 'ls' || o === 'presign') return
     if (o === 'rm')
-      return c.emit(
+      return emitFanOut(
+        c,
         'cloud.aws.s3.rm',
         recursive ? 'high' : 'moderate',
-        `Deletes ${recursive ? 'everything under ' : ''}${rest[0]?.value ?? 'objects'} from S3`,
+        `Deletes ${recursive ? 'everything under ' : ''}${(rest[0]?.value ?? 'objects').replaceAll(DYN, '$BUCKET')} from S3`,
         op,
-        { prod: true },
       )
     if (o === 'rb')
-      return c.emit(
+      return emitFanOut(
+        c,
         'cloud.aws.s3.rb',
         c.args.some((a) => a.value === '--force') ? 'high' : 'moderate',
-        `Deletes the bucket ${rest[0]?.value ?? ''}`,
+        `Deletes the bucket ${(rest[0]?.value ?? '').replaceAll(DYN, '$BUCKET')}`,
         op,
-        { prod: true },
       )
     if (o === 'sync' && c.args.some((a) => a.value === '--delete'))
       return c.emit(
@@ -316,12 +444,12 @@ const aws: Rule = (c) => {
   if (READ_OP.test(o)) return
   if (DESTROY_OP.test(o)) {
     const stop = /^(stop|disable|detach|cancel)/.test(o)
-    return c.emit(
+    return emitFanOut(
+      c,
       `cloud.aws.${stop ? 'stop' : 'delete'}`,
       stop ? 'moderate' : 'high',
-      `${o} on ${s}: removes cloud resources`,
+      `${o} on ${s}: ${/snapshot|backup|recovery-point/.test(o) ? 'deletes backups' : 'removes cloud resources'}`,
       op,
-      { prod: true },
     )
   }
   c.emit('cloud.aws.change', 'moderate', `Changes cloud resources (${s} ${o})`, op, { prod: true })
@@ -357,6 +485,7 @@ const gcloudLike =
         ),
     )
     if (c.args.some((a) => /^--(dry-run|validate-only|what-if)$/.test(a.value))) return
+    if (exposure(c, opts.operands[0] ?? null)) return
     if (idx < 0) return
     const verb = words[idx]!
     const at = opts.operands[idx]!
@@ -365,24 +494,24 @@ const gcloudLike =
     if (READ_OP.test(verb) && !/^reset/.test(verb)) return
     if (/^delete/.test(verb) && /^(projects|organizations|account|group|billing)/.test(groups)) {
       const account = /^(projects|organizations|account)/.test(groups)
-      return c.emit(
+      return emitFanOut(
+        c,
         `cloud.${tool}.delete-container`,
         account ? 'critical' : 'high',
-        `Deletes ${groups.replace(/s$/, '')} ${words[idx + 1] ?? ''} and every resource in it`.replace(
+        `Deletes ${groups.replace(/s$/, '')} ${(words[idx + 1] ?? '').replaceAll(DYN, '$NAME')} and every resource in it`.replace(
           /\s+/g,
           ' ',
         ),
         at,
-        { prod: true },
       )
     }
     if (DESTROY_OP.test(verb) && !/^(disable|detach|cancel|stop|reset)/.test(verb)) {
-      return c.emit(
+      return emitFanOut(
+        c,
         `cloud.${tool}.delete`,
         'high',
         `Deletes cloud resources (${groups} ${verb})${quiet ? ' without asking' : ''}`,
         at,
-        { prod: true },
       )
     }
     c.emit(
@@ -398,17 +527,22 @@ const gsutil: Rule = (c) => {
   const opts = parseOptions(c.args, { shortWithValue: 'ohp' })
   const [verb, ...rest] = opts.operands
   if (!verb || /^(ls|cat|du|stat|hash|version|help|ver)$/.test(verb.value)) return
+  if (
+    /^(iam|acl|defacl|cors|label|lifecycle|logging|versioning|web)$/.test(verb.value) &&
+    /^get$/.test(rest[0]?.value ?? '')
+  )
+    return
+  if (exposure(c, verb)) return
   const recursive = c.args.some((a) => /^-[a-zA-Z]*r/i.test(a.value))
   if (verb.value === 'rm')
-    return c.emit(
+    return emitFanOut(
+      c,
       'cloud.gcs.rm',
       recursive || rest.some((r) => r.value.includes('*')) ? 'high' : 'moderate',
-      `Deletes ${rest.map((r) => r.value).join(' ')} from Cloud Storage`,
+      `Deletes ${rest.map((r) => r.value.replaceAll(DYN, '$NAME')).join(' ')} from Cloud Storage`,
       verb,
-      { prod: true },
     )
-  if (verb.value === 'rb')
-    return c.emit('cloud.gcs.rb', 'high', 'Deletes a bucket', verb, { prod: true })
+  if (verb.value === 'rb') return emitFanOut(c, 'cloud.gcs.rb', 'high', 'Deletes a bucket', verb)
   if (verb.value === 'rsync' && c.args.some((a) => /^-[a-zA-Z]*d/.test(a.value)))
     return c.emit(
       'cloud.gcs.rsync-delete',
@@ -427,9 +561,7 @@ const simpleDestroy =
   (c) => {
     const text = c.args.map((a) => a.value.replaceAll(DYN, '')).join(' ')
     if (/\b(destroy|delete|remove|rm|apps:destroy|projects:delete|pg:reset|teardown)\b/.test(text))
-      c.emit(`cloud.${tool}.delete`, 'high', `Deletes resources with ${tool}`, c.nameArg, {
-        prod: true,
-      })
+      emitFanOut(c, `cloud.${tool}.delete`, 'high', `Deletes resources with ${tool}`, c.nameArg)
     else if (
       /\b(deploy|create|scale|restart|set|update|releases:rollback|config:set|apply|up)\b/.test(
         text,

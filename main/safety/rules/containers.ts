@@ -139,8 +139,10 @@ function runLike(c: CommandView, verb: Arg, rest: Arg[], kind: 'run' | 'exec'): 
     const container = {
       hostMounts: mounts.map(({ host, inner: i }) => ({ host, inner: i })),
       privileged: privileged || /ALL|SYS_ADMIN/.test(caps),
+      // `exec` enters a running container whose volumes (and data) are unknown.
+      existing: kind === 'exec',
     }
-    c.engine.runWords(inner, c.cmd, c.ctx, `${c.name} ${kind}`, { container })
+    c.engine.runWords(inner, c.cmd, c.ctx, `${c.name} ${kind}`, { container, cwd: null })
   }
 }
 
@@ -190,7 +192,8 @@ const docker: Rule = (c) => {
       }).operands.slice(1)
       if (words.length)
         c.engine.runWords(words, c.cmd, c.ctx, `compose ${v}`, {
-          container: { hostMounts: [], privileged: false },
+          container: { hostMounts: [], privileged: false, existing: v === 'exec' },
+          cwd: null,
         })
       return
     }

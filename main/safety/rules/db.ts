@@ -16,7 +16,7 @@ export function rateSql(sql: string): SqlFinding[] {
     const s = raw.trim().replace(/\s+/g, ' ')
     if (!s) continue
     const u = s.toUpperCase()
-    if (/^DROP (DATABASE|SCHEMA)\b/.test(u))
+    if (/^DROP (DATABASE|SCHEMA|KEYSPACE)\b/.test(u))
       out.push({
         risk: 'critical',
         ruleId: 'db.drop-database',
@@ -239,6 +239,11 @@ export const dbRules: Record<string, Rule> = {
   sqlcmd: sqlClient({ short: 'Q', long: [] }, 'SUPdiQ'),
   'clickhouse-client': sqlClient({ short: 'q', long: ['query'] }, 'hudq'),
   cqlsh: sqlClient({ short: 'e', long: ['execute'] }, 'ukfe'),
+  influx: (c) => {
+    const i = c.args.findIndex((a) => /^--?execute$/.test(a.value))
+    const sql = c.args[i + 1]
+    if (i >= 0 && sql) emitSql(c, sql.value, sql)
+  },
   duckdb: sqlClient({ short: 'c', long: [] }, 'c', true),
   'redis-cli': redisCli,
   'valkey-cli': redisCli,

@@ -1,6 +1,7 @@
 import type { CommandView, Rule } from '../engine'
 import { hasFlag } from '../options'
 import { classifyPath, isCriticalSystemFile, type PathInfo } from '../paths'
+import { SECRET_PATH } from './exposure'
 import type { Arg, Risk } from '../types'
 import { DYN } from '../types'
 
@@ -112,7 +113,12 @@ const moveOrCopy =
         if (s.kind === 'root' || s.kind === 'system-top' || s.kind === 'homes') {
           c.emit('fs.mv.system', 'critical', `Moves ${s.path} away, which breaks the system`, src)
         } else if (s.kind === 'home') {
-          c.emit('fs.mv.home', 'high', `Moves the home directory ${s.path}`, src)
+          c.emit(
+            'fs.mv.home',
+            'critical',
+            `Moves the home directory ${s.path} away (logins, keys and settings break)`,
+            src,
+          )
         } else if (s.kind === 'system' || s.kind === 'home-sensitive') {
           c.emit('fs.mv.system-file', 'high', `Moves ${s.path} out of place`, src)
         }
@@ -204,8 +210,16 @@ const shred: Rule = (c) => {
         `Irrecoverably destroys the system file ${info.path}`,
         t,
       )
-    } else
-      c.emit('fs.shred', 'high', `Irrecoverably destroys ${info.path.replaceAll(DYN, '$VAR')}`, t)
+    } else if (info.kind === 'home-sensitive')
+      c.emit('fs.shred', 'high', `Irrecoverably destroys ${info.path}, where keys live`, t)
+    else
+      // Shredding a file is deleting it (rm has no undo either); a device or a glob is more.
+      c.emit(
+        'fs.shred',
+        info.glob || info.kind === 'dynamic' ? 'high' : 'moderate',
+        `Irrecoverably destroys ${info.path.replaceAll(DYN, '$VAR')}`,
+        t,
+      )
   }
 }
 
@@ -242,7 +256,8 @@ const chown =
       })
   }
 
-function rateOwnership(
+/** Rates a permission or ownership change by where it applies and how far it opens things. */
+export function rateOwnership(
   c: CommandView,
   t: Arg,
   name: string,
@@ -339,7 +354,7 @@ const find: Rule = (c) => {
       j = k
       if (!words.length) continue
       for (const s of starts) {
-        const base = classifyPath(s.value).path
+        const base = c.path(s).path
         const item = narrowed ? `${base === '/' ? '' : base}/<found>` : s.value
         const inner = words.map((w) =>
           w.value.includes('{}')
@@ -371,7 +386,21 @@ const rsync: Rule = (c) => {
   )
   const dest = opts.operands[opts.operands.length - 1]
   if (!dest || opts.operands.length < 2) return
-  const info = classifyPath(dest.value.replace(/^[^/:]+:(?!\/\/)/, ''))
+  const remoteDest =
+    /^([^/:@]+@)?[^/:]+:(?!\/\/)/.test(dest.value) || dest.value.startsWith('rsync://')
+  const secret = opts.operands
+    .slice(0, -1)
+    .find((o) => SECRET_PATH.test(o.value) || /^(~|\/|\/root|\/home\/[^/]+)\/?$/.test(o.value))
+  if (remoteDest && secret) {
+    c.emit(
+      'net.exfiltrate',
+      'high',
+      `Copies ${secret.value}, which holds keys or credentials, to another machine`,
+      secret,
+    )
+    return
+  }
+  const info = remoteDest ? classifyPath(dest.value.replace(/^[^/:]+:(?!\/\/)/, '')) : c.path(dest)
   if (del) {
     const critical =
       ['root', 'system-top', 'home', 'homes'].includes(info.kind) &&
@@ -383,7 +412,7 @@ const rsync: Rule = (c) => {
       dest,
       { prod: true },
     )
-  } else if (['root', 'system-top', 'system'].includes(info.kind)) {
+  } else if (['root', 'system-top', 'system'].includes(info.kind) && !remoteDest) {
     c.emit('fs.rsync.system', 'high', `Overwrites files in the system location ${info.path}`, dest)
   } else {
     c.emit('fs.rsync', 'moderate', `Copies files into ${dest.value} (may overwrite)`, dest, {

@@ -1,8 +1,10 @@
+import { scanCode, type Language } from '../code-scan'
 import { wrapper, type CommandView, type Rule } from '../engine'
 import { parseOptions } from '../options'
 import type { Arg, ShellDialect, Span } from '../types'
 import { DYN } from '../types'
 import { rateDelete } from './files'
+import { serveDirectory } from './exposure'
 
 const SHELL_DIALECT: Record<string, ShellDialect> = {
   sh: 'sh',
@@ -17,6 +19,22 @@ const SHELL_DIALECT: Record<string, ShellDialect> = {
   powershell: 'powershell',
 }
 
+/** Files that set up a shell session (rc files, virtualenv activation): sourcing them is routine. */
+const ROUTINE_SOURCE =
+  /(^|\/)(\.?(bash|zsh|fish)rc|\.profile|\.bash_profile|\.zprofile|\.zshenv|config\.fish|activate(\.fish|\.csh)?|\.env|\.envrc|nvm\.sh|env\.sh)$/
+
+const shorten = (s: string) => (s.length > 60 ? `${s.slice(0, 57)}…` : s).replace(/\s+/g, ' ')
+
+/** Decoded text about to run: say so (it was hidden from a reader), then rate what it does. */
+export function noteDecoded(c: CommandView, text: string, at: Arg | Span): void {
+  c.emit(
+    'exec.decoded',
+    'moderate',
+    `Runs an encoded payload, decoded and checked: ${shorten(text.replaceAll(DYN, '$VAR'))}`,
+    at,
+  )
+}
+
 /** Rates code a shell or interpreter reads from standard input or a here-doc. */
 function stdinCode(c: CommandView, run: (text: string, from: Arg[] | Span) => void): boolean {
   const body = c.cmd.redirects.find((r) => r.body)?.body
@@ -26,9 +44,22 @@ function stdinCode(c: CommandView, run: (text: string, from: Arg[] | Span) => vo
     return true
   }
   const from = c.cmd.redirects.find((r) => r.op === '<' && r.target)
+  if (from?.target?.produced) {
+    const produced = from.target.produced
+    if (produced.decoded) noteDecoded(c, produced.text, from.target)
+    run(produced.text, from.target.span)
+    return true
+  }
   const stdin = c.cmd.stdin
+  const piped = { start: stdin.kind === 'none' ? 0 : stdin.span.start, end: c.nameArg.span.end }
+  if (stdin.kind !== 'none' && stdin.kind !== 'literal' && stdin.known) {
+    // Part of the input is known (`(curl …; echo 'rm -rf /') | sh`): rate that part too.
+    if (stdin.known.decoded) noteDecoded(c, stdin.known.text, piped)
+    run(stdin.known.text, stdin.span)
+  }
   switch (stdin.kind) {
     case 'literal':
+      if (stdin.decoded) noteDecoded(c, stdin.text, piped)
       run(stdin.text, stdin.span)
       return true
     case 'network':
@@ -36,21 +67,18 @@ function stdinCode(c: CommandView, run: (text: string, from: Arg[] | Span) => vo
         'exec.remote-code',
         'high',
         `Runs code downloaded from the network with ${c.name} (unreviewed remote code)`,
-        { start: stdin.span.start, end: c.nameArg.span.end },
+        piped,
       )
       return true
     case 'decoded':
-      c.emit('exec.obfuscated', 'high', `Runs decoded or obfuscated code with ${c.name}`, {
-        start: stdin.span.start,
-        end: c.nameArg.span.end,
-      })
+      c.emit('exec.obfuscated', 'high', `Runs decoded or obfuscated code with ${c.name}`, piped)
       return true
     case 'generated':
       c.emit(
         'exec.generated-code',
         'high',
         `Runs code produced by another command with ${c.name}`,
-        { start: stdin.span.start, end: c.nameArg.span.end },
+        piped,
       )
       return true
     case 'file':
@@ -61,7 +89,7 @@ function stdinCode(c: CommandView, run: (text: string, from: Arg[] | Span) => vo
     c.emit(
       'exec.script-file',
       'moderate',
-      `Runs ${from.target.value} through ${c.name}`,
+      `Runs ${from.target.value.replaceAll(DYN, '$VAR')} through ${c.name}`,
       from.target,
     )
     return true
@@ -69,9 +97,16 @@ function stdinCode(c: CommandView, run: (text: string, from: Arg[] | Span) => vo
   return false
 }
 
-function processSubstitutionScript(c: CommandView, arg: Arg): boolean {
-  if (!arg.raw.startsWith('<(')) return false
-  if (/<\(\s*(curl|wget|fetch)\b/.test(arg.raw))
+/** `bash <(…)`, `source <(…)`, fish `source (… | psub)`: runs what the substitution prints. */
+function substitutedScript(c: CommandView, arg: Arg, dialect: ShellDialect): boolean {
+  if (arg.produced) {
+    if (arg.produced.decoded) noteDecoded(c, arg.produced.text, arg)
+    c.engine.runInnerScript(arg.produced.text, dialect, [arg], c.ctx, `${c.name} <(…)`)
+    return true
+  }
+  const fishPsub = /^\(.*\bpsub\b.*\)$/s.test(arg.raw)
+  if (!arg.raw.startsWith('<(') && !fishPsub) return false
+  if (/^(<)?\(\s*(curl|wget|fetch|iwr|irm)\b/.test(arg.raw))
     c.emit('exec.remote-code', 'high', `Runs code downloaded from the network with ${c.name}`, arg)
   else
     c.emit(
@@ -81,6 +116,26 @@ function processSubstitutionScript(c: CommandView, arg: Arg): boolean {
       arg,
     )
   return true
+}
+
+/** Running a script file: code the engine cannot see (remote code when downloaded in the line). */
+export function scriptFile(c: CommandView, file: Arg): void {
+  const shown = file.value.replaceAll(DYN, '$VAR')
+  if (c.engine.wasDownloaded(c, file.value)) {
+    c.emit(
+      'exec.downloaded',
+      'high',
+      `Runs ${shown}, downloaded from the network earlier in this line (unreviewed remote code)`,
+      file,
+    )
+    return
+  }
+  c.emit(
+    'exec.script-file',
+    'moderate',
+    `Runs the script ${shown}, whose code the engine cannot see`,
+    file,
+  )
 }
 
 const shell: Rule = wrapper((c) => {
@@ -108,14 +163,16 @@ const shell: Rule = wrapper((c) => {
       c.engine.record(c)
       return
     }
+    if (arg.decoded) noteDecoded(c, arg.value, arg)
     c.engine.runInnerScript(arg.value, dialect, [arg], c.ctx, `${c.name} -c`)
     return
   }
   const file = opts.operands[0]
-  if (file && processSubstitutionScript(c, file)) return c.engine.record(c)
-  if (!file || opts.short.has('s')) {
-    runStdinScript(c, dialect)
-  }
+  // -n reads the script without running it (a syntax check).
+  if (opts.short.has('n') && !opts.short.has('c')) return c.engine.record(c)
+  if (file && substitutedScript(c, file, dialect)) return c.engine.record(c)
+  if (!file || opts.short.has('s') || file.value === '-') runStdinScript(c, dialect)
+  else scriptFile(c, file)
   c.engine.record(c)
 })
 
@@ -139,13 +196,12 @@ function powershellHost(c: CommandView): void {
       flag !== '-exec'
     ) {
       const text = Buffer.from(next.value, 'base64').toString('utf16le')
-      c.emit(
-        'exec.encoded',
-        'moderate',
-        'Runs a base64-encoded PowerShell command (decoded and checked)',
-        next,
-      )
+      noteDecoded(c, text, next)
       c.engine.runInnerScript(text, 'powershell', [next], c.ctx, `${c.name} -EncodedCommand`)
+      return c.engine.record(c)
+    }
+    if (/^-(f|file)$/.test(flag)) {
+      scriptFile(c, next)
       return c.engine.record(c)
     }
   }
@@ -176,82 +232,88 @@ const evalRule: Rule = wrapper((c) => {
     )
     return c.engine.record(c)
   }
+  if (c.args.some((a) => a.decoded))
+    noteDecoded(c, text, { start: c.args[0]!.span.start, end: c.args[c.args.length - 1]!.span.end })
   c.engine.runInnerScript(text, c.ctx.dialect === 'fish' ? 'fish' : 'bash', c.args, c.ctx, 'eval')
 })
 
 const source: Rule = (c) => {
+  const dialect = c.ctx.dialect === 'powershell' ? 'bash' : c.ctx.dialect
   const file = c.args[0]
   if (file && file.value !== '-' && file.value !== '/dev/stdin') {
-    processSubstitutionScript(c, file)
+    if (substitutedScript(c, file, dialect)) return
+    if (!ROUTINE_SOURCE.test(file.value)) scriptFile(c, file)
     return
   }
-  const dialect = c.ctx.dialect === 'powershell' ? 'bash' : c.ctx.dialect
   runStdinScript(c, dialect)
 }
 
-const SHELL_OUT =
-  /(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)|commands\.getoutput|child_process\.(?:exec|execSync|spawn|spawnSync)|\bexecSync|\bspawnSync|\bsystem|\bexec|shell_exec|passthru|\bpopen|%x|do shell script)\s*\(?\s*(\[[^\]]*\]|(['"])((?:\\.|(?!\2).)*)\2)/g
-const DELETE_API =
-  /(shutil\.rmtree|os\.(?:remove|unlink|rmdir|removedirs)|fs\.(?:rmSync|rmdirSync|unlinkSync|rm|rmdir|unlink)|FileUtils\.rm_r?f?|File\.delete|Remove-Item|unlink|rmtree)\s*\(\s*(['"])((?:\\.|(?!\2).)*)\2([^)]*)\)/g
-
 /** Looks inside inline code (`python -c`, `node -e`, `perl -e`) for shell-outs and deletions. */
-export function rateInlineCode(c: CommandView, code: string, at: Arg | Span): void {
+export function rateInlineCode(c: CommandView, code: string, at: Arg | Span, lang: Language): void {
   const span = 'value' in at ? at.span : at
   const ctxFrom: Arg = { value: code, raw: '', span, quoted: true }
-  let found = false
-  for (const m of code.matchAll(SHELL_OUT)) {
-    found = true
-    const list = m[1]!.startsWith('[')
-    const text = list
-      ? [...m[1]!.matchAll(/(['"])((?:\\.|(?!\1).)*)\1/g)].map((x) => x[2]).join(' ')
-      : (m[3] ?? '')
-    c.engine.runInnerScript(text, 'bash', [ctxFrom], c.ctx, `${c.name} shell-out`)
-  }
-  for (const m of code.matchAll(DELETE_API)) {
-    found = true
-    const recursive =
-      /rmtree|rm_rf|rm_r|rmSync|Remove-Item/.test(m[1]!) ||
-      /recursive\s*[:=]\s*(true|True)/.test(m[4] ?? '')
-    rateDelete(
-      c,
-      { value: m[3]!, raw: m[3]!, span, quoted: true },
-      { recursive, verb: 'Deletes', ruleBase: 'fs.code-delete' },
-    )
-  }
-  if (
-    /\b(exec|eval)\s*\(.*(b64decode|base64|decode\(|fromCharCode|\\x[0-9a-f]{2}|compile\()/is.test(
-      code,
-    ) ||
-    (/atob\(|Buffer\.from\([^)]*base64/.test(code) && /eval|Function\(/.test(code))
-  ) {
-    c.emit('exec.obfuscated', 'high', `Runs obfuscated code with ${c.name}`, span)
-    found = true
-  }
-  if (
-    /(urlopen|requests\.get|urllib|fetch\(|http\.get|LWP|Net::HTTP|open-uri).*\b(exec|eval)\s*\(/is.test(
-      code,
-    )
-  ) {
-    c.emit('exec.remote-code', 'high', `Downloads and runs code with ${c.name}`, span)
-    found = true
-  }
-  if (
-    !found &&
-    /open\([^)]*['"][wa]b?\+?['"]|writeFile|write_text|write_bytes|File\.write|\.write\(|fs\.append|os\.rename|shutil\.(move|copy)|os\.chmod|os\.kill/.test(
-      code,
-    )
-  ) {
-    c.emit(
-      'exec.code-writes',
-      'moderate',
-      `Inline ${c.name} code writes files or changes the system`,
-      span,
-    )
+  for (const a of scanCode(code, lang)) {
+    switch (a.kind) {
+      case 'shell':
+        if (a.decoded) noteDecoded(c, a.text, span)
+        if (a.text.trim())
+          c.engine.runInnerScript(a.text, 'bash', [ctxFrom], c.ctx, `${c.name} shell-out`)
+        break
+      case 'code':
+        if (a.decoded) noteDecoded(c, a.text, span)
+        // PowerShell script blocks run as PowerShell; other languages' code was scanned above.
+        if (lang === 'powershell')
+          c.engine.runInnerScript(a.text, 'powershell', [ctxFrom], c.ctx, 'script block')
+        break
+      case 'delete':
+        rateDelete(
+          c,
+          { value: a.path, raw: a.path, span, quoted: !/[*?]/.test(a.path) },
+          {
+            recursive: a.recursive,
+            narrowed: a.narrowed,
+            verb: 'Deletes',
+            ruleBase: 'fs.code-delete',
+          },
+        )
+        break
+      case 'obfuscated':
+        c.emit('exec.obfuscated', 'high', `Runs obfuscated code with ${c.name}`, span)
+        break
+      case 'remote-code':
+        c.emit('exec.remote-code', 'high', `Downloads and runs code with ${c.name}`, span)
+        break
+      case 'empty-trash':
+        c.emit('fs.trash.empty', 'high', 'Empties the trash: its files are deleted for good', span)
+        break
+      case 'writes':
+        c.emit(
+          'exec.code-writes',
+          'moderate',
+          `Inline ${c.name} code writes files or changes the system`,
+          span,
+        )
+        break
+    }
   }
 }
 
+/** Options of each interpreter that take a value (so the script file is found after them). */
+const VALUE_FLAGS: Record<Language, RegExp> = {
+  python: /^-[WXQ]$/,
+  node: /^(-r|--require|--import|--loader|--env-file|-C|--conditions|--input-type)$/,
+  perl: /^-[IMmx]$/,
+  ruby: /^-[IrCx]$/,
+  php: /^-[cdz]$/,
+  lua: /^-[l]$/,
+  r: /^--file$/,
+  osascript: /^-[l]$/,
+  awk: /^-[fvF]$/,
+  powershell: /^$/,
+}
+
 const interpreter =
-  (codeFlags: RegExp): Rule =>
+  (lang: Language, codeFlags: RegExp): Rule =>
   (c) => {
     for (let i = 0; i < c.args.length; i++) {
       const a = c.args[i]!
@@ -260,22 +322,87 @@ const interpreter =
         if (!code) return
         if (code.value.includes(DYN))
           c.emit('exec.generated-code', 'high', `Runs code built at run time with ${c.name}`, code)
-        else rateInlineCode(c, code.value, code)
+        else rateInlineCode(c, code.value, code, lang)
+        // perl -i / -pi edits files in place.
+        if (lang === 'perl' && c.args.some((x) => /^-[a-zA-Z]*i/.test(x.value)))
+          c.emit('fs.edit-in-place', 'moderate', `Edits files in place with ${c.name}`, c.nameArg)
         return
       }
+      if (lang === 'python' && a.value === '-m') return pythonModule(c, c.args.slice(i + 1))
+      if (lang === 'ruby' && /^-run$/.test(a.value)) return rubyUn(c, c.args.slice(i + 1))
+      if (lang === 'php' && a.value === '-S') return serveDirectory(c, phpDocRoot(c), a, c.args)
+      if (c.name === 'deno' && /^(run|test|bench|serve|task|repl)$/.test(a.value) && i === 0)
+        continue
+      if (VALUE_FLAGS[lang].test(a.value)) {
+        i++
+        continue
+      }
       if (!a.value.startsWith('-')) {
-        processSubstitutionScript(c, a)
+        if (!substitutedScript(c, a, 'bash')) scriptFile(c, a)
         return
       }
     }
-    stdinCode(c, (text, from) => rateInlineCode(c, text, Array.isArray(from) ? from[0]! : from))
+    stdinCode(c, (text, from) =>
+      rateInlineCode(c, text, Array.isArray(from) ? from[0]! : from, lang),
+    )
   }
 
-const python = interpreter(/^-c$/)
-const node = interpreter(/^(-e|--eval|-p|--print)$/)
-const perl = interpreter(/^-[a-zA-Z]*[eE]$/)
-const ruby = interpreter(/^-e$/)
-const php = interpreter(/^-r$/)
+function phpDocRoot(c: CommandView): string {
+  const t = c.args.findIndex((a) => a.value === '-t')
+  return t >= 0 ? (c.args[t + 1]?.value ?? '.') : '.'
+}
+
+/** `python -m MODULE`: pip is pip, http.server serves a directory, others run installed code. */
+function pythonModule(c: CommandView, rest: Arg[]): void {
+  const [module, ...args] = rest
+  if (!module) return
+  const m = module.value
+  if (m === 'http.server' || m === 'SimpleHTTPServer' || m === 'uploadserver') {
+    const opts = parseOptions(args, {
+      shortWithValue: 'bdp',
+      longWithValue: ['bind', 'directory', 'port', 'protocol'],
+    })
+    const dir = opts.values.get('d') ?? opts.long.get('directory')
+    const bind = opts.values.get('b') ?? opts.long.get('bind')
+    serveDirectory(
+      c,
+      typeof dir === 'string' ? dir : '.',
+      module,
+      args,
+      typeof bind === 'string' ? bind : undefined,
+    )
+    return
+  }
+  if (m === 'pip' || m === 'pip3') {
+    const pip = c.engine
+    pip.runWords([{ ...module, value: 'pip' }, ...args], c.cmd, c.ctx, 'python -m')
+  }
+}
+
+/** `ruby -run -e httpd DIR`: un.rb's web server. */
+function rubyUn(c: CommandView, rest: Arg[]): void {
+  const e = rest.findIndex((a) => a.value === '-e')
+  if (rest[e + 1]?.value !== 'httpd') return
+  const dir = rest.slice(e + 2).find((a) => !a.value.startsWith('-') && !/^\d+$/.test(a.value))
+  serveDirectory(c, dir?.value ?? '.', rest[e + 1]!, rest)
+}
+
+/** awk programs: `system("…")`, `print | "sh"`, `"cmd" | getline`. */
+const awk: Rule = (c) => {
+  const opts = parseOptions(c.args, { shortWithValue: 'fvF' })
+  const program = opts.values.has('f') ? undefined : opts.operands[0]
+  if (!program) return
+  if (program.value.includes(DYN)) return
+  rateInlineCode(c, program.value, program, 'awk')
+  if (/\|\s*"(ba|z|da)?sh"|\|\s*"\s*(ba|z)?sh\s*"/.test(program.value))
+    c.emit('exec.generated-code', 'high', 'Pipes generated text into a shell from awk', program)
+}
+
+const python = interpreter('python', /^-c$/)
+const node = interpreter('node', /^(-e|--eval|-p|--print)$/)
+const perl = interpreter('perl', /^-[a-zA-Z]*[eE]$/)
+const ruby = interpreter('ruby', /^-[a-zA-Z]*e$/)
+const php = interpreter('php', /^-r$/)
 
 export const interpreterRules: Record<string, Rule> = {
   ...Object.fromEntries(Object.keys(SHELL_DIALECT).map((n) => [n, shell])),
@@ -289,13 +416,20 @@ export const interpreterRules: Record<string, Rule> = {
   pypy3: python,
   node,
   nodejs: node,
-  deno: interpreter(/^eval$/),
+  deno: interpreter('node', /^eval$/),
+  tsx: interpreter('node', /^(-e|--eval)$/),
+  'ts-node': interpreter('node', /^(-e|--eval)$/),
   perl,
   ruby,
   php,
-  lua: interpreter(/^-e$/),
-  osascript: interpreter(/^-e$/),
-  Rscript: interpreter(/^-e$/),
+  lua: interpreter('lua', /^-e$/),
+  luajit: interpreter('lua', /^-e$/),
+  osascript: interpreter('osascript', /^-e$/),
+  Rscript: interpreter('r', /^-e$/),
+  awk,
+  gawk: awk,
+  mawk: awk,
+  nawk: awk,
 }
 
 /** Script text that reaches an interpreter on stdin runs as a script of that dialect. */

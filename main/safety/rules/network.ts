@@ -1,9 +1,8 @@
 import type { Rule } from '../engine'
 import { hasFlag } from '../options'
-import { classifyPath } from '../paths'
+import { exfiltration, SECRET_PATH } from './exposure'
 
-const SENSITIVE_UPLOAD =
-  /(^|\/|@)(\.ssh\/|id_(rsa|ed25519|ecdsa|dsa)|\.aws\/credentials|\.kube\/config|\.netrc|\.npmrc|\.pgpass|\.docker\/config\.json|\.env$|\/etc\/shadow|\/etc\/passwd|\.gnupg\/|\.git-credentials|\.bash_history|\.zsh_history)/
+const SENSITIVE_UPLOAD = SECRET_PATH
 
 const curl: Rule = (c) => {
   const opts = c.opts({
@@ -45,7 +44,10 @@ const curl: Rule = (c) => {
     opts.long.get('form'),
     opts.long.get('upload-file'),
   ]
-  const leaked = uploads.find((u) => typeof u === 'string' && SENSITIVE_UPLOAD.test(u))
+  if (exfiltration(c)) return
+  const leaked = uploads.find(
+    (u) => typeof u === 'string' && SENSITIVE_UPLOAD.test(u.replace(/^[^@]*@/, '')),
+  )
   if (typeof leaked === 'string') {
     c.emit(
       'net.exfiltrate',
@@ -56,8 +58,10 @@ const curl: Rule = (c) => {
     return
   }
   const out = opts.values.get('o') ?? opts.long.get('output')
+  const url = opts.operands.find((o) => /^[a-z]+:\/\/|^[\w.-]+:\d+\//i.test(o.value))
   if (typeof out === 'string' && out !== '-' && out !== '/dev/null') {
-    const info = classifyPath(out)
+    c.engine.noteDownload(c, out)
+    const info = c.pathOf(out)
     const sys = ['system', 'system-top', 'root'].includes(info.kind)
     c.emit(
       sys ? 'net.download.system' : 'net.download',
@@ -66,11 +70,39 @@ const curl: Rule = (c) => {
       c.args.find((a) => a.value === out) ?? c.nameArg,
     )
   } else if (hasFlag(opts, 'OJ', 'remote-name', 'remote-name-all')) {
+    if (url) c.engine.noteDownload(c, url.value.replace(/[?#].*$/, '').replace(/^.*\//, ''))
     c.emit('net.download', 'moderate', 'Downloads a file into the current directory', c.nameArg)
   }
-  const method = String(opts.values.get('X') ?? opts.long.get('request') ?? '').toUpperCase()
-  if (method === 'DELETE')
-    c.emit('net.http.delete', 'moderate', 'Sends an HTTP DELETE request', c.nameArg, { prod: true })
+  const xFlag = c.args.find((a) => /^-X[A-Z]+$/.test(a.value))?.value.slice(2)
+  const method = String(
+    opts.values.get('X') ?? opts.long.get('request') ?? xFlag ?? '',
+  ).toUpperCase()
+  if (method === 'DELETE') {
+    const target = url?.value ?? ''
+    const path = target.replace(/^[a-z]+:\/\/[^/]*/i, '')
+    if (/^\/(_all|\*|_data_stream\/\*|\*,\*)\/?$/.test(path))
+      c.emit(
+        'db.search.delete-all',
+        'critical',
+        `Deletes every index on ${target.replace(/\/[^/]*$/, '')} (Elasticsearch/OpenSearch)`,
+        url ?? c.nameArg,
+      )
+    else if (
+      /:9200\b|elastic|opensearch|\/_doc\b|\/_index\b/.test(target) &&
+      /^\/[^/_][^/]*\/?$/.test(path)
+    )
+      c.emit(
+        'db.search.delete-index',
+        'high',
+        `Deletes the search index ${path.slice(1)}`,
+        url ?? c.nameArg,
+        { prod: true },
+      )
+    else
+      c.emit('net.http.delete', 'moderate', 'Sends an HTTP DELETE request', c.nameArg, {
+        prod: true,
+      })
+  }
 }
 
 const wget: Rule = (c) => {
@@ -89,7 +121,15 @@ const wget: Rule = (c) => {
   if (hasFlag(opts, '', 'spider')) return
   const out = opts.values.get('O') ?? opts.long.get('output-document')
   if (out === '-') return
-  const target = typeof out === 'string' ? classifyPath(out) : null
+  const dirPrefix = opts.values.get('P') ?? opts.long.get('directory-prefix')
+  if (typeof out === 'string') c.engine.noteDownload(c, out)
+  else
+    for (const u of opts.operands) {
+      const file = u.value.replace(/[?#].*$/, '').replace(/^.*\//, '')
+      if (file)
+        c.engine.noteDownload(c, typeof dirPrefix === 'string' ? `${dirPrefix}/${file}` : file)
+    }
+  const target = typeof out === 'string' ? c.pathOf(out) : null
   const sys = target && ['system', 'system-top', 'root'].includes(target.kind)
   c.emit(
     sys ? 'net.download.system' : 'net.download',
@@ -100,6 +140,7 @@ const wget: Rule = (c) => {
 }
 
 const netcat: Rule = (c) => {
+  if (exfiltration(c)) return
   const opts = c.opts({ shortWithValue: 'epsiwWqxXIO' })
   if (
     opts.values.has('e') ||
@@ -117,7 +158,9 @@ const netcat: Rule = (c) => {
 
 const scp: Rule = (c) => {
   const opts = c.opts({ shortWithValue: 'cFiJloPSDX' })
-  const leaked = opts.operands.slice(0, -1).find((o) => SENSITIVE_UPLOAD.test(o.value))
+  const leaked = opts.operands
+    .slice(0, -1)
+    .find((o) => SENSITIVE_UPLOAD.test(o.value) || /^(~|\/|\/root|\/home\/[^/]+)\/?$/.test(o.value))
   if (leaked && opts.operands[opts.operands.length - 1]?.value.includes(':'))
     return c.emit(
       'net.exfiltrate',
@@ -131,12 +174,14 @@ const scp: Rule = (c) => {
 }
 
 export const networkRules: Record<string, Rule> = {
+  telnet: (c) => void exfiltration(c),
   curl,
   wget,
   nc: netcat,
   ncat: netcat,
   netcat,
   socat: (c) => {
+    if (exfiltration(c)) return
     if (c.args.some((a) => /exec:|system:/i.test(a.value)))
       c.emit('net.shell', 'high', 'Connects a program or shell to the network', c.nameArg)
   },

@@ -1,8 +1,61 @@
 import type { CommandView, Rule } from '../engine'
 import { hasFlag } from '../options'
 
+/** Packages the system needs to boot, log in or manage packages. */
+const ESSENTIAL_NAMES = [
+  'libc6',
+  'libc-bin',
+  'glibc',
+  'musl',
+  'systemd',
+  'coreutils',
+  'bash',
+  'dash',
+  'busybox',
+  'sudo',
+  'apt',
+  'dpkg',
+  'rpm',
+  'yum',
+  'dnf',
+  'apk-tools',
+  'pacman',
+  'linux-image-generic',
+  'linux-image-6.1.0-amd64',
+  'linux-generic',
+  'kernel',
+  'kernel-core',
+  'grub2',
+  'grub-pc',
+  'grub-efi-amd64',
+  'openssh-server',
+  'init',
+  'base-files',
+  'alpine-baselayout',
+  'util-linux',
+  'login',
+  'passwd',
+  'python3',
+  'python3-minimal',
+  'perl-base',
+]
 const ESSENTIAL =
-  /^(libc6|libc-bin|glibc|systemd|coreutils|bash|dash|sudo|apt|dpkg|rpm|yum|dnf|linux-image.*|linux-generic|kernel|grub.*|openssh-server|init|base-files|util-linux|login|passwd|python3|perl-base|\*)$/
+  /^(libc6|libc-bin|glibc|musl|systemd|coreutils|bash|dash|busybox|sudo|apt|dpkg|rpm|yum|dnf|apk-tools|pacman|linux-image.*|linux-generic|kernel|kernel-core|grub.*|openssh-server|init|base-files|alpine-baselayout|util-linux|login|passwd|python3|python3-minimal|perl-base|\*)$/
+
+/** A package name or glob that removes something the system needs (`'python3*'`, `kernel*`). */
+function essential(name: string): boolean {
+  if (ESSENTIAL.test(name)) return true
+  if (!/[*?[]/.test(name)) return false
+  const re = new RegExp(
+    '^' +
+      name
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  )
+  return ESSENTIAL_NAMES.some((n) => re.test(n))
+}
 
 interface PackageVerbs {
   /** Subcommands that only read. */
@@ -16,7 +69,7 @@ const manager =
   (
     tool: string,
     verbs: PackageVerbs,
-    dryRun: RegExp = /^(-s|--simulate|--dry-run|--just-print|--no-act|--recon|-n)$/,
+    dryRun: RegExp = /^(-s|--simulate|--dry-run|--just-print|--no-act|--recon|-n|--assumeno)$/,
   ): Rule =>
   (c) => {
     const opts = c.opts({
@@ -110,10 +163,10 @@ export const packageRules: Record<string, Rule> = {
   dpkg: (c) => {
     const opts = c.opts()
     if (hasFlag(opts, 'rP', 'remove', 'purge')) {
-      const essential = opts.operands.find((p) => ESSENTIAL.test(p.value))
+      const essentialPkg = opts.operands.find((p) => essential(p.value))
       c.emit(
-        essential ? 'pkg.remove.essential' : 'pkg.remove',
-        essential ? 'critical' : 'high',
+        essentialPkg ? 'pkg.remove.essential' : 'pkg.remove',
+        essentialPkg ? 'critical' : 'high',
         `Removes packages with dpkg: ${opts.operands.map((o) => o.value).join(' ')}`,
         c.nameArg,
       )
@@ -130,9 +183,11 @@ export const packageRules: Record<string, Rule> = {
   }),
   rpm: (c) => {
     const opts = c.opts()
-    if (hasFlag(opts, 'e', 'erase'))
-      c.emit('pkg.remove', 'high', 'Removes packages with rpm', c.nameArg)
-    else if (hasFlag(opts, 'iUF', 'install', 'upgrade', 'freshen'))
+    if (hasFlag(opts, 'e', 'erase')) {
+      if (opts.long.has('test')) return
+      if (!flagEssentialRemoval(c, opts.operands))
+        c.emit('pkg.remove', 'high', 'Removes packages with rpm', c.nameArg)
+    } else if (hasFlag(opts, 'iUF', 'install', 'upgrade', 'freshen'))
       c.emit('pkg.change', 'moderate', 'Installs packages with rpm', c.nameArg)
   },
   apk: manager('apk', {
@@ -176,13 +231,13 @@ export const packageRules: Record<string, Rule> = {
 
 /** Removing a package the system needs to run is critical; returns whether one was found. */
 function flagEssentialRemoval(c: CommandView, pkgs: CommandView['args']): boolean {
-  const essential = pkgs.find((p) => ESSENTIAL.test(p.value))
-  if (!essential) return false
+  const found = pkgs.find((p) => essential(p.value))
+  if (!found) return false
   c.emit(
     'pkg.remove.essential',
     'critical',
-    `Removes ${essential.value}, which the system needs to run`,
-    essential,
+    `Removes ${found.value}, which the system needs to run`,
+    found,
   )
   return true
 }

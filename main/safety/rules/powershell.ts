@@ -2,6 +2,8 @@ import type { CommandView, Rule } from '../engine'
 import type { Arg } from '../types'
 import { DYN } from '../types'
 import { rateDelete } from './files'
+import { noteDecoded } from './interpreters'
+import { decodedPowershell } from './windows'
 
 const SWITCHES = new Set([
   'recurse',
@@ -69,6 +71,22 @@ const removeItem: Rule = (c) => {
     const arg = [...p.argOf].find(([k]) => key.startsWith(k) && k.length >= 1)?.[1]
     if (arg) paths.push(arg)
   }
+  const listed = listedPaths(c)
+  if (!paths.length && listed) {
+    // `Get-ChildItem C:\ -Recurse | Remove-Item`: deletes what the listing finds under C:\.
+    for (const p of listed.paths)
+      rateDelete(
+        c,
+        { ...c.nameArg, value: p, quoted: false },
+        {
+          recursive: recursive || listed.recurse,
+          narrowed: listed.narrowed,
+          verb: 'Deletes',
+          ruleBase: 'fs.rm',
+        },
+      )
+    return
+  }
   if (!paths.length && c.cmd.stdin.kind !== 'none') {
     const all = c.cmd.stdin.kind !== 'literal'
     c.emit(
@@ -94,7 +112,37 @@ const removeItem: Rule = (c) => {
   }
 }
 
+/** The paths a `Get-ChildItem PATH [-Recurse] [-Filter x]` stage before this one lists. */
+function listedPaths(
+  c: CommandView,
+): { paths: string[]; recurse: boolean; narrowed: boolean } | null {
+  const stdin = c.cmd.stdin
+  const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+  const src = pipeline.find((p) =>
+    /^(get-childitem|gci|ls|dir|get-item|gi)$/i.test(p.words[0]?.value ?? ''),
+  )
+  if (!src) return null
+  const p = psParams(src.words.slice(1))
+  const given = [...p.positional.map((a) => a.value)]
+  for (const key of ['path', 'literalpath']) {
+    const arg = [...p.argOf].find(([k]) => key.startsWith(k))?.[1]
+    if (arg) given.push(arg.value)
+  }
+  const roots = given.length ? given : ['.']
+  const narrowed = [...p.named.keys()].some(
+    (k) => /^(filter|include|exclude|name)/.test(k) || ('filter'.startsWith(k) && k.length >= 2),
+  )
+  const recurse = isOn(param(p, 'recurse', 1))
+  return { paths: roots.map((r) => (narrowed ? `${r}\\<found>` : `${r}\\*`)), recurse, narrowed }
+}
+
 const invokeExpression: Rule = (c) => {
+  const decoded = decodedPowershell(c.args)
+  if (decoded !== null) {
+    noteDecoded(c, decoded, c.nameArg)
+    c.engine.runInnerScript(decoded, 'powershell', c.args, c.ctx, 'Invoke-Expression')
+    return
+  }
   const code = c.args.map((a) => a.value).join(' ')
   const stdin = c.cmd.stdin
   if (
@@ -170,12 +218,25 @@ export const powershellRules: Record<string, Rule> = {
   'stop-computer': simple('power.shutdown', 'high', 'Shuts the machine down'),
   'restart-computer': simple('power.shutdown', 'high', 'Restarts the machine'),
   'stop-process': (c) => {
-    const all =
-      c.args.some((a) => a.value === '*') || (c.cmd.stdin.kind !== 'none' && !c.args.length)
+    const stdin = c.cmd.stdin
+    const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+    const source = pipeline.find((p) => /^(get-process|gps|ps)$/i.test(p.words[0]?.value ?? ''))
+    const named =
+      c.args.some((a) => /^-(name|id|n|i)/i.test(a.value)) && !c.args.some((a) => a.value === '*')
+    if ((source && source.words.length === 1 && !named) || c.args.some((a) => a.value === '*')) {
+      c.emit(
+        'proc.kill.all',
+        'critical',
+        'Stops every process on the system, taking it down',
+        c.nameArg,
+      )
+      return
+    }
+    const some = stdin.kind !== 'none' && !source && !c.args.length
     c.emit(
-      all ? 'proc.kill.broad' : 'proc.kill',
-      all ? 'high' : 'moderate',
-      all ? 'Stops every process it is given' : 'Stops a process',
+      some ? 'proc.kill.broad' : 'proc.kill',
+      some ? 'high' : 'moderate',
+      some ? 'Stops every process it is given' : 'Stops a process',
       c.nameArg,
     )
   },

@@ -1,5 +1,9 @@
+import { resolveIn } from '../cwd'
+import type { CommandView } from '../engine'
 import { classifyPath, isCriticalSystemFile } from '../paths'
+import { commandOutput } from '../static-output'
 import { DYN, type ExecContext, type Finding, type SimpleCommand } from '../types'
+import { rateCronTable } from './system'
 
 const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>', '>&'])
 
@@ -11,7 +15,7 @@ export function redirectFindings(cmd: SimpleCommand, ctx: ExecContext): Finding[
     const value = r.target.value
     // `2>&1`, `>&2`: duplicating a descriptor writes nothing new.
     if (/^\d+$|^-$/.test(value) && (r.op === '>&' || r.op === '<&')) continue
-    const info = classifyPath(value, ctx.container?.hostMounts ?? [])
+    const info = classifyPath(resolveIn(ctx.cwd, value), ctx.container?.hostMounts ?? [])
     const append = r.op.endsWith('>>')
     const span = r.span
     const verb = append ? 'Appends to' : 'Overwrites'
@@ -84,4 +88,59 @@ export function redirectFindings(cmd: SimpleCommand, ctx: ExecContext): Finding[
     }
   }
   return out
+}
+
+/** Files whose content runs later: cron tables and login scripts. */
+function persistedKind(path: string): 'cron-user' | 'cron-system' | 'script' | null {
+  if (/^\/etc\/crontab$|^\/etc\/cron\.d\/[^/]+$/.test(path)) return 'cron-system'
+  if (/^\/var\/spool\/cron\/(crontabs\/)?[^/]+$/.test(path)) return 'cron-user'
+  if (/^\/etc\/cron\.(hourly|daily|weekly|monthly)\/[^/]+$/.test(path)) return 'script'
+  if (
+    /^~\/(\.(bash|zsh|k)?rc|\.bash_profile|\.bash_login|\.profile|\.zprofile|\.zshenv|\.zlogin|\.config\/fish\/config\.fish)$/.test(
+      path,
+    ) ||
+    /^\/etc\/(profile|bash\.bashrc|zshrc|zsh\/zshrc|profile\.d\/[^/]+|rc\.local)$/.test(path)
+  )
+    return 'script'
+  return null
+}
+
+/**
+ * Text written into a cron table or a login script runs later, again and again: rate what it
+ * runs (`echo '@reboot rm -rf ~' >> /etc/crontab`, `echo 'rm -rf ~' >> ~/.bashrc`).
+ */
+export function persistedCode(c: CommandView): void {
+  const targets: string[] = []
+  for (const r of c.cmd.redirects)
+    if (WRITE_OPS.has(r.op) && r.target) targets.push(c.path(r.target).path)
+  if (c.name === 'tee') for (const a of c.opts().operands) targets.push(c.path(a).path)
+  const kinds = targets.map(persistedKind).filter((k) => k !== null)
+  if (!kinds.length) return
+  const stdin = c.cmd.stdin
+  const known =
+    c.name === 'tee'
+      ? stdin.kind === 'literal'
+        ? stdin.text
+        : stdin.kind !== 'none'
+          ? stdin.known?.text
+          : undefined
+      : commandOutput(
+          c.cmd,
+          stdin.kind === 'literal' ? { text: stdin.text, decoded: false } : undefined,
+          c.ctx.dialect,
+        )?.text
+  if (known === undefined) return
+  const at = stdin.kind !== 'none' && c.name === 'tee' ? stdin.span : c.cmd.span
+  for (const kind of kinds) {
+    if (kind === 'script')
+      c.engine.runInnerScript(
+        known,
+        'bash',
+        [{ value: known, raw: '', span: at, quoted: true }],
+        c.ctx,
+        'login script',
+        { cwd: '~' },
+      )
+    else rateCronTable(c, known, kind === 'cron-system', at)
+  }
 }

@@ -2,6 +2,8 @@ import type { Rule } from '../engine'
 import { cloudRules } from './cloud'
 import { containerRules } from './containers'
 import { dbRules } from './db'
+import { exposureRules } from './exposure'
+import { fleetRules } from './fleet'
 import { fileRules } from './files'
 import { gitRules } from './git'
 import { interpreterRules } from './interpreters'
@@ -9,6 +11,7 @@ import { networkRules } from './network'
 import { packageRules } from './packages'
 import { genericCmdlet, powershellRules } from './powershell'
 import { systemRules } from './system'
+import { windowsRules } from './windows'
 import { wrapperRules } from './wrappers'
 
 /** Every rule, keyed by program name (PowerShell cmdlets in lower case). */
@@ -25,6 +28,9 @@ export const RULES = new Map<string, Rule>(
     ...interpreterRules,
     ...powershellRules,
     ...wrapperRules,
+    ...exposureRules,
+    ...fleetRules,
+    ...windowsRules,
   }),
 )
 
@@ -33,7 +39,11 @@ export function ruleFor(name: string, powershell: boolean): Rule | undefined {
   const exact = RULES.get(name) ?? RULES.get(name.toLowerCase())
   if (exact) return exact
   const dot = name.indexOf('.')
-  if (dot > 0) {
+  // mkfs.ext4 is mkfs; install.sh is a script, not `install`.
+  if (
+    dot > 0 &&
+    !/\.(sh|bash|zsh|fish|py|js|mjs|cjs|ts|rb|pl|php|ps1|psm1|bat|cmd|command|lua|r)$/i.test(name)
+  ) {
     const base = RULES.get(name.slice(0, dot))
     if (base) return base
   }

@@ -1,7 +1,8 @@
-import type { Rule } from '../engine'
+import type { CommandView, Rule } from '../engine'
 import { hasFlag } from '../options'
 import { classifyPath } from '../paths'
-import { DYN } from '../types'
+import { baseName } from '../static-output'
+import { DYN, type Span } from '../types'
 
 const dd: Rule = (c) => {
   const ops = new Map<string, (typeof c.args)[number]>()
@@ -24,24 +25,42 @@ const dd: Rule = (c) => {
 const formatDevice =
   (what: string): Rule =>
   (c) => {
-    const opts = c.opts({ shortWithValue: 'tLLnbcCgGiIjJmMNoOrsTUEeF' })
+    const ext =
+      /^(mke2fs|mkfs\.ext[234])$/.test(c.name) ||
+      (c.name === 'mkfs' && /ext[234]/.test(c.args.map((a) => a.value).join(' ')))
+    const opts = c.opts({
+      shortWithValue: ext ? 'tLbcCgGiIjJmMNoOrsTUEeF' : 'tLLnbcCgGiIjJmMNoOrsTUEeF',
+    })
     const devices = opts.operands.filter((o) => !/^\d+$/.test(o.value))
     if (opts.long.has('help') || (opts.short.has('V') && !devices.length)) return
+    // mke2fs -n shows what it would do and writes nothing.
+    if (ext && opts.short.has('n')) return
     const target = devices[0]
+    const info = target ? c.path(target) : null
+    if (info && info.kind !== 'disk' && info.kind !== 'dynamic' && info.kind !== 'dynamic-root') {
+      c.emit(
+        'disk.format.file',
+        'moderate',
+        `${what} the image file ${info.path}, replacing what it holds`,
+        target,
+      )
+      return
+    }
     c.emit(
       'disk.format',
       'critical',
-      `${what} ${target ? target.value : 'a device'}, destroying everything on it`,
+      `${what} ${target ? target.value.replaceAll(DYN, '$VAR') : 'a device'}, destroying everything on it`,
       target ?? c.nameArg,
     )
   }
 
 const wipefs: Rule = (c) => {
   const opts = c.opts({ shortWithValue: 'ot' })
-  if (hasFlag(opts, 'an', 'all', 'offset') && !hasFlag(opts, 'n', 'no-act')) {
+  if (hasFlag(opts, 'ao', 'all', 'offset') && !hasFlag(opts, 'n', 'no-act')) {
+    const files = opts.operands.every((o) => c.path(o).kind !== 'disk' && !o.value.includes(DYN))
     c.emit(
-      'disk.wipefs',
-      'critical',
+      files ? 'disk.wipefs.file' : 'disk.wipefs',
+      files ? 'moderate' : 'critical',
       `Erases the file system signatures on ${opts.operands.map((o) => o.value).join(' ')}`,
       opts.operands[0] ?? c.nameArg,
     )
@@ -52,6 +71,17 @@ const wipefs: Rule = (c) => {
 const partition: Rule = (c) => {
   const opts = c.opts()
   if (hasFlag(opts, 'lsV', 'list', 'help', 'version', 'show-size')) return
+  // sgdisk -p / --print, -i, -v, sfdisk -d (dump): read only.
+  if (
+    (c.name === 'sgdisk' || c.name === 'gdisk') &&
+    c.args.every(
+      (a) =>
+        /^(-[piv]+|--print|--info=?\d*|--verify|-P|--pretend)$/.test(a.value) ||
+        !a.value.startsWith('-'),
+    )
+  )
+    return
+  if (c.name === 'sfdisk' && hasFlag(opts, 'dJg', 'dump', 'json', 'show-geometry', 'verify')) return
   if (
     c.name === 'parted' &&
     c.args.some((a) => a.value === 'print') &&
@@ -75,9 +105,52 @@ const simple =
   (c) =>
     c.emit(ruleId, risk, message, c.nameArg, { prod: true })
 
+/** Signal 0 only tests whether a process exists; -l lists signal names. */
+function testsOnly(c: CommandView): boolean {
+  const a = c.args.map((x) => x.value)
+  return (
+    a.some(
+      (v, i) =>
+        v === '-0' ||
+        /^-(SIG)?0$/.test(v) ||
+        ((v === '-s' || v === '-n' || v === '--signal') && /^(0|SIG0)$/.test(a[i + 1] ?? '')),
+    ) || a.some((v) => /^(-l|-L|--list|--table)$/.test(v))
+  )
+}
+
+/** The process ids come from a listing of every process (`$(ps -e -o pid=)`, `ps ax | xargs`). */
+function everyProcess(c: CommandView): boolean {
+  const stdin = c.cmd.stdin
+  const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+  const all = (words: string[]) =>
+    baseName(words[0] ?? '') === 'ps' &&
+    words.slice(1).some((w) => /^(-e|-A|-ef|-eo|aux|ax|-ax|-aux|-e[a-z]*|a?x[a-z]*)$/.test(w))
+  const filtered = (words: string[]) =>
+    /^(grep|egrep|pgrep|head|awk|sed)$/.test(baseName(words[0] ?? '')) &&
+    !(baseName(words[0] ?? '') === 'awk' && !/[/~=]/.test(words.slice(1).join(' ')))
+  const viaPipe =
+    pipeline.some((p) => all(p.words.map((w) => w.value))) &&
+    !pipeline.some((p) => filtered(p.words.map((w) => w.value)))
+  const viaSubst = c.args.some(
+    (a) =>
+      a.value.includes(DYN) &&
+      /\$\(\s*ps\s+(-e|-A|aux|ax|-ef)\b[^|)]*\)|`\s*ps\s+(-e|-A|aux|ax|-ef)\b[^|`]*`/.test(a.raw),
+  )
+  return viaPipe || viaSubst
+}
+
 const kill: Rule = (c) => {
   const opts = c.opts({ shortWithValue: 'sn' })
-  if (hasFlag(opts, 'l', 'list')) return
+  if (testsOnly(c)) return
+  if (everyProcess(c)) {
+    c.emit(
+      'proc.kill.all',
+      'critical',
+      'Kills every process on the system, taking it down',
+      c.nameArg,
+    )
+    return
+  }
   const pids = opts.operands.map((o) => o.value)
   if (pids.some((p) => p === '1' || p === '-1') || c.args.some((a) => a.value === '-1')) {
     c.emit(
@@ -92,7 +165,18 @@ const kill: Rule = (c) => {
 }
 
 const killByName: Rule = (c) => {
+  if (testsOnly(c)) return
   const opts = c.opts({ shortWithValue: 'sugtUPGn' })
+  const user = opts.values.get('u') ?? opts.values.get('U')
+  if (user === 'root' || user === '0') {
+    c.emit(
+      'proc.kill.all',
+      'critical',
+      'Kills every process running as root, taking the system down',
+      c.nameArg,
+    )
+    return
+  }
   const names = opts.operands.map((o) => o.value)
   const broad =
     names.some((n) => /^(\.|\.\*|init|systemd|sshd|launchd|kernel_task|-?1)$/.test(n)) ||
@@ -167,8 +251,58 @@ const service: Rule = (c) => {
   })
 }
 
+/** The commands of a cron table (user tables have 5 time fields, system ones a user too). */
+export function cronCommands(table: string, system: boolean): string[] {
+  const out: string[] = []
+  for (const raw of table.split('\n')) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#') || /^[A-Za-z_]\w*\s*=/.test(line)) continue
+    const m = system
+      ? /^(@\w+|(\S+\s+){5})\s*\S+\s+(.+)$/.exec(line)
+      : /^(@\w+|(\S+\s+){5})\s*(.+)$/.exec(line)
+    const cmd = m?.[3]
+    if (cmd) out.push(cmd)
+  }
+  return out
+}
+
+/** Rates the jobs a cron table installs; returns whether the table's text was known. */
+export function rateCronTable(c: CommandView, table: string, system: boolean, at: Span): void {
+  for (const job of cronCommands(table, system))
+    c.engine.runInnerScript(
+      job,
+      'bash',
+      [{ value: job, raw: '', span: at, quoted: true }],
+      c.ctx,
+      'cron job',
+      { cwd: '~' },
+    )
+}
+
 const crontab: Rule = (c) => {
   const opts = c.opts({ shortWithValue: 'u' })
+  const stdin = c.cmd.stdin
+  if (
+    opts.operands[0]?.value === '-' ||
+    (!opts.operands.length && stdin.kind !== 'none' && !hasFlag(opts, 'lre'))
+  ) {
+    const known =
+      stdin.kind === 'literal' ? stdin.text : stdin.kind !== 'none' ? stdin.known?.text : undefined
+    const span = stdin.kind === 'none' ? c.cmd.span : stdin.span
+    if (known !== undefined) {
+      // `(crontab -l; echo '…') | crontab -` adds jobs to the table it keeps.
+      const keeps =
+        'pipeline' in stdin && (stdin.pipeline ?? []).some((p) => p.words[0]?.value === 'crontab')
+      c.emit(
+        keeps ? 'cron.add' : 'cron.replace',
+        keeps ? 'moderate' : 'high',
+        keeps ? 'Adds jobs to the cron table' : 'Replaces the whole cron table',
+        c.nameArg,
+      )
+      rateCronTable(c, known, false, span)
+      return
+    }
+  }
   if (opts.short.has('r'))
     c.emit(
       'cron.remove',
@@ -283,6 +417,20 @@ const ufw: Rule = (c) => {
     c.emit('net.firewall.disable', 'high', `Turns the firewall off (${verb})`, c.nameArg, {
       prod: true,
     })
+  else if (
+    verb === 'default' &&
+    c.args.some((a) => a.value === 'allow') &&
+    !c.args.some((a) => a.value === 'outgoing')
+  )
+    c.emit(
+      'net.firewall.open',
+      'high',
+      'Lets every incoming connection through the firewall',
+      c.nameArg,
+      {
+        prod: true,
+      },
+    )
   else c.emit('net.firewall.rule', 'moderate', `Changes the firewall (${verb})`, c.nameArg)
 }
 
@@ -339,6 +487,7 @@ const mount: Rule = (c) => {
 const volume =
   (what: string): Rule =>
   (c) => {
+    if (c.args.some((a) => /^(-t|--test)$/.test(a.value))) return
     const opts = c.opts({ shortWithValue: 'f' })
     if (opts.operands.length === 0 && !opts.short.has('a')) return
     c.emit(
@@ -426,9 +575,27 @@ export const systemRules: Record<string, Rule> = {
   },
   zfs: (c) => {
     const verb = c.args[0]?.value
-    if (verb === 'destroy')
-      c.emit('disk.zfs.destroy', 'high', 'Destroys a ZFS dataset or snapshot', c.nameArg)
-    else if (verb && /^(rollback|rename|set|create)$/.test(verb))
+    const rest = c.args.slice(1)
+    if (verb === 'destroy') {
+      if (rest.some((a) => /^-[a-zA-Z]*n/.test(a.value))) return
+      const target = rest.find((a) => !a.value.startsWith('-'))
+      const recursive = rest.some((a) => /^-[a-zA-Z]*[rR]/.test(a.value))
+      const snapshot = target?.value.includes('@')
+      if (recursive && !snapshot)
+        c.emit(
+          'disk.zfs.destroy',
+          'critical',
+          `Destroys the dataset ${target?.value ?? ''} with every child and snapshot`,
+          target ?? c.nameArg,
+        )
+      else
+        c.emit(
+          'disk.zfs.destroy',
+          'high',
+          `Destroys the ZFS ${snapshot ? 'snapshot' : 'dataset'} ${target?.value ?? ''}`,
+          target ?? c.nameArg,
+        )
+    } else if (verb && /^(rollback|rename|set|create)$/.test(verb))
       c.emit('disk.zfs', 'moderate', `Changes a ZFS dataset (${verb})`, c.nameArg)
   },
   cryptsetup: (c) => {
@@ -489,6 +656,71 @@ export const systemRules: Record<string, Rule> = {
   spctl: (c) => {
     if (c.args.some((a) => /--master-disable|--global-disable/.test(a.value)))
       c.emit('sec.gatekeeper.off', 'high', 'Turns off macOS Gatekeeper', c.nameArg)
+  },
+  killall5: (c) => {
+    if (testsOnly(c)) return
+    c.emit('proc.kill.all', 'critical', 'Sends a signal to every process on the system', c.nameArg)
+  },
+  tmutil: (c) => {
+    const verb = c.args[0]?.value ?? ''
+    if (/^(delete|deletelocalsnapshots|thinlocalsnapshots|deleteinprogress)$/.test(verb))
+      c.emit('backup.delete', 'high', `Deletes Time Machine backups (tmutil ${verb})`, c.nameArg)
+    else if (/^(disable|removedestination|disablelocal)$/.test(verb))
+      c.emit(
+        'backup.disable',
+        'moderate',
+        `Turns off Time Machine backups (tmutil ${verb})`,
+        c.nameArg,
+      )
+  },
+  wbadmin: (c) => {
+    const text = c.args.map((a) => a.value.toLowerCase()).join(' ')
+    if (/^delete (catalog|systemstatebackup|backup)/.test(text))
+      c.emit(
+        'backup.delete-all',
+        'critical',
+        'Deletes the Windows backup catalog or backups (no restore possible)',
+        c.nameArg,
+      )
+  },
+  wmic: (c) => {
+    const text = c.args.map((a) => a.value.toLowerCase()).join(' ')
+    if (/shadowcopy\s+delete/.test(text))
+      c.emit(
+        'disk.shadow-delete',
+        'critical',
+        'Deletes volume shadow copies (the system restore points)',
+        c.nameArg,
+      )
+    else if (/\b(delete|call\s+terminate|uninstall)\b/.test(text))
+      c.emit('sys.wmic', 'high', 'Deletes or stops system objects through WMI', c.nameArg)
+  },
+  btrfs: (c) => {
+    const w = c.args.map((a) => a.value)
+    if (/^(subvolume|sub|su)$/.test(w[0] ?? '') && /^(delete|del|d)$/.test(w[1] ?? ''))
+      c.emit('backup.delete', 'high', 'Deletes a btrfs subvolume or snapshot', c.nameArg)
+  },
+  restic: (c) => {
+    const w = c.args.map((a) => a.value)
+    if (w.includes('--dry-run') || w.includes('-n')) return
+    if (w.some((v) => /^(forget|prune)$/.test(v)))
+      c.emit('backup.delete', 'high', 'Deletes backup snapshots (restic forget/prune)', c.nameArg)
+  },
+  borg: (c) => {
+    const w = c.args.map((a) => a.value)
+    if (w.includes('--dry-run') || w.includes('-n')) return
+    const verb = w.find((v) => !v.startsWith('-'))
+    if (verb === 'delete') {
+      const target = w[w.indexOf('delete') + 1] ?? ''
+      const whole = target !== '' && !target.includes('::')
+      c.emit(
+        'backup.delete',
+        whole ? 'critical' : 'high',
+        whole ? `Deletes the whole backup repository ${target}` : 'Deletes a backup archive',
+        c.nameArg,
+      )
+    } else if (verb === 'prune')
+      c.emit('backup.delete', 'high', 'Deletes old backup archives (borg prune)', c.nameArg)
   },
   history: (c) => {
     if (c.args.some((a) => a.value === '-c'))

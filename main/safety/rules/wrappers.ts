@@ -1,7 +1,9 @@
 import { wrapper, type CommandView, type Rule } from '../engine'
 import { parseOptions, type OptionSpec } from '../options'
 import { classifyPath } from '../paths'
-import { DYN, type Arg } from '../types'
+import { baseName, fanOutOf } from '../static-output'
+import { DYN, type Arg, type SimpleCommand } from '../types'
+import { exfiltration } from './exposure'
 
 /** The operands after a wrapper's own options: the command it runs. */
 function innerWords(c: CommandView, spec: OptionSpec): Arg[] {
@@ -39,6 +41,9 @@ const PASS_THROUGH: Record<string, OptionSpec> = {
   pnpx: {},
   then: {},
   do: {},
+  // zsh precommand modifiers
+  noglob: {},
+  nocorrect: {},
 }
 
 const privilegeWrapper = (name: string, spec: OptionSpec): Rule =>
@@ -59,7 +64,7 @@ const privilegeWrapper = (name: string, spec: OptionSpec): Rule =>
       c.engine.record(c)
       return
     }
-    c.emit('priv.escalate', 'moderate', `Runs the command as root (${name})`, c.nameArg)
+    // sudo is a tag policies can act on, not a risk by itself: what runs is rated.
     c.engine.runWords(inner, c.cmd, c.ctx, name, { privileged: true })
   })
 
@@ -158,26 +163,32 @@ export const wrapperRules: Record<string, Rule> = {
     const replace =
       opts.values.get('I') ??
       (typeof opts.long.get('replace') === 'string' ? String(opts.long.get('replace')) : null)
-    const stdin = c.cmd.stdin
-    const fed: Arg[] =
-      stdin.kind === 'literal'
-        ? stdin.text
-            .split(/\s+/)
-            .filter(Boolean)
-            .map((value) => ({ value, raw: value, span: stdin.span, quoted: false }))
-        : [{ value: DYN, raw: '(stdin)', span: c.cmd.span, quoted: false }]
-    let words = opts.operands.length
+    const words = opts.operands.length
       ? opts.operands
       : [{ ...c.nameArg, value: 'echo', raw: 'echo' }]
+    const fed = xargsInput(c, replace !== null)
+    const pipeline = 'pipeline' in c.cmd.stdin ? c.cmd.stdin.pipeline : undefined
+    const fanOut =
+      opts.values.has('a') || opts.long.has('arg-file') ? undefined : fanOutOf(pipeline ?? [])
+    const extra = fanOut ? { fanOut } : {}
     if (replace) {
-      const item = fed[0]?.value ?? DYN
-      words = words.map((w) =>
-        w.value.includes(replace) ? { ...w, value: w.value.replaceAll(replace, item) } : w,
-      )
-    } else {
-      words = [...words, ...fed]
+      // One run per item; rate a few of them (the worst decides).
+      for (const item of fed.slice(0, 8)) {
+        const inner = words.map((w) =>
+          w.value.includes(replace)
+            ? {
+                ...w,
+                value: w.value.replaceAll(replace, item.value),
+                ...(fanOut ? { fanOut } : {}),
+              }
+            : w,
+        )
+        c.engine.runWords(inner, c.cmd, c.ctx, 'xargs', extra)
+      }
+      return
     }
-    c.engine.runWords(words, c.cmd, c.ctx, 'xargs')
+    const items = fed.map((f) => (fanOut ? { ...f, fanOut } : f))
+    c.engine.runWords([...words, ...items], c.cmd, c.ctx, 'xargs', extra)
   }),
   watch: wrapper((c) => {
     const opts = parseOptions(c.args, {
@@ -191,6 +202,7 @@ export const wrapperRules: Record<string, Rule> = {
     c.engine.runInnerScript(words.map((w) => w.value).join(' '), 'bash', words, c.ctx, 'watch')
   }),
   ssh: wrapper((c) => {
+    exfiltration(c)
     const opts = parseOptions(c.args, {
       shortWithValue: 'bcDEeFIiJLlmOopQRSWwB',
       stopAtOperand: true,
@@ -199,11 +211,86 @@ export const wrapperRules: Record<string, Rule> = {
     if (!host || !words.length) return c.engine.record(c)
     const remote = host.value.replace(/^[^@]*@/, '').replaceAll(DYN, '$HOST')
     const text = words.map((w) => w.value).join(' ')
+    // A remote command starts in the remote user's home directory.
     c.engine.runInnerScript(text, 'bash', words, c.ctx, `ssh ${remote}`, {
       remote,
       privileged: false,
+      cwd: '~',
     })
   }),
+  repeat: wrapper((c) => runOrRecord(c, c.args.slice(1), 'repeat')),
+  parallel: wrapper((c) => gnuParallel(c)),
+  pdsh: wrapper((c) => fanOutShell(c, 'pdsh', 'wxRlgu')),
+  pssh: wrapper((c) => fanOutShell(c, 'pssh', 'hHlpotOxX')),
+  'parallel-ssh': wrapper((c) => fanOutShell(c, 'parallel-ssh', 'hHlpotOxX')),
+  clush: wrapper((c) => fanOutShell(c, 'clush', 'wxgXlf')),
+}
+
+/** The items xargs passes on: literal input split into words (lines with -I), else unknown. */
+function xargsInput(c: CommandView, lines: boolean): Arg[] {
+  const stdin = c.cmd.stdin
+  const body = c.cmd.redirects.find((r) => r.body)?.body
+  const text = stdin.kind === 'literal' ? stdin.text : body?.literal ? body.text : null
+  const span = stdin.kind === 'literal' ? stdin.span : (body?.span ?? c.cmd.span)
+  if (text !== null) {
+    const items = (lines ? text.split('\n') : text.split(/\s+/))
+      .map((s) => s.trim())
+      .filter(Boolean)
+    return items.map((value) => ({ value, raw: value, span, quoted: false }))
+  }
+  // `find DIR … | xargs rm`: the items are what find finds under DIR.
+  const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+  const found = findItem(pipeline)
+  return [{ value: found ?? DYN, raw: '(stdin)', span: c.cmd.span, quoted: false }]
+}
+
+/** What `find START [tests]` lists, as one representative path. */
+function findItem(pipeline: SimpleCommand[]): string | null {
+  const find = pipeline.find((p) => baseName(p.words[0]?.value ?? '') === 'find')
+  if (!find) return null
+  const args = find.words.slice(1).map((w) => w.value)
+  const start = args.find((a) => !/^[-(!]/.test(a)) ?? '.'
+  if (start.includes(DYN)) return null
+  const narrowed = args.some((a) =>
+    /^-(i?name|i?path|i?regex|mtime|mmin|atime|newer|size|user|group|empty|perm)$/.test(a),
+  )
+  const base = classifyPath(start).path
+  return narrowed ? `${base === '/' ? '' : base}/<found>` : start
+}
+
+/** GNU parallel: `parallel CMD ::: a b` runs CMD once per argument (or per stdin line). */
+function gnuParallel(c: CommandView): void {
+  const sep = c.args.findIndex((a) => a.value === ':::' || a.value === '::::')
+  const head = sep >= 0 ? c.args.slice(0, sep) : c.args
+  const items = sep >= 0 ? c.args.slice(sep + 1).filter((a) => a.value !== ':::') : []
+  const words = parseOptions(head, {
+    shortWithValue: 'jSIaEd',
+    longWithValue: ['jobs', 'sshlogin', 'delimiter', 'arg-file'],
+    stopAtOperand: true,
+  }).operands
+  if (!words.length) return c.engine.record(c)
+  const values = items.length ? items.slice(0, 8) : [{ ...c.nameArg, value: DYN, raw: '(stdin)' }]
+  for (const item of values) {
+    const hasBraces = words.some((w) => w.value.includes('{}'))
+    const inner = hasBraces
+      ? words.map((w) => ({ ...w, value: w.value.replaceAll('{}', item.value) }))
+      : [...words, item]
+    if (inner.length === 1 && /\s/.test(inner[0]!.value))
+      c.engine.runInnerScript(inner[0]!.value, 'bash', inner, c.ctx, 'parallel')
+    else c.engine.runWords(inner, c.cmd, c.ctx, 'parallel')
+  }
+}
+
+/** pdsh, pssh, clush: run a shell command on many hosts at once. */
+function fanOutShell(c: CommandView, name: string, valueLetters: string): void {
+  const opts = parseOptions(c.args, { shortWithValue: valueLetters, stopAtOperand: true })
+  const words = opts.operands
+  if (!words.length) return c.engine.record(c)
+  const hosts = opts.values.get('w') ?? opts.values.get('h') ?? opts.values.get('H') ?? 'many hosts'
+  c.engine.runInnerScript(words.map((w) => w.value).join(' '), 'bash', words, c.ctx, name, {
+    remote: hosts.replaceAll(DYN, '$HOSTS'),
+    cwd: '~',
+  })
 }
 
 for (const [name, spec] of Object.entries(PASS_THROUGH)) {

@@ -1,0 +1,162 @@
+import type { CommandView, Rule } from '../engine'
+import { parseOptions } from '../options'
+import { baseName } from '../static-output'
+import type { Arg, SimpleCommand } from '../types'
+import { DYN } from '../types'
+
+/**
+ * Exposure and exfiltration: serving a directory over HTTP, sending secrets (keys, credentials,
+ * the environment) to another machine, tunnels that open a local port to the internet.
+ */
+
+/** Paths that hold keys and credentials. */
+export const SECRET_PATH =
+  /(^|\/|@)(\.ssh(\/|$)|id_(rsa|ed25519|ecdsa|dsa)\b|\.aws(\/|$)|\.kube(\/|$)|\.gnupg(\/|$)|\.netrc$|\.npmrc$|\.pgpass$|\.docker\/config\.json$|\.env$|\/etc\/shadow$|\/etc\/gshadow$|\.git-credentials$|\.bash_history$|\.zsh_history$|\.password-store(\/|$)|\.config\/gcloud(\/|$)|\.azure(\/|$)|keychains?(\/|$)|\.vault-token$)/i
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
+
+/** Serving a directory over HTTP: the home or root directory exposes keys and credentials. */
+export function serveDirectory(
+  c: CommandView,
+  dir: string,
+  at: Arg,
+  args: Arg[],
+  bind?: string,
+): void {
+  const info = c.pathOf(dir)
+  const local =
+    (bind !== undefined && LOOPBACK.test(bind)) ||
+    args.some((a) =>
+      /^(--bind=|-b=?|--host=|-a=?|--address=)?(127\.0\.0\.1|localhost|::1)(:\d+)?$/.test(a.value),
+    )
+  const shown = info.path.replaceAll(DYN, '$VAR')
+  const sensitive = ['root', 'system-top', 'homes', 'home', 'home-sensitive'].includes(info.kind)
+  if (sensitive && !local) {
+    c.emit(
+      'net.serve.sensitive',
+      'high',
+      `Serves ${shown} over HTTP to anyone who can reach this machine (keys and credentials included)`,
+      at,
+    )
+    return
+  }
+  c.emit(
+    'net.serve',
+    'moderate',
+    `Serves ${shown === '.' ? 'the current directory' : shown} over HTTP${local ? ' on this machine' : ' to the network'}`,
+    at,
+  )
+}
+
+/** What a pipeline reads that is secret: key files, the environment, exported private keys. */
+export function secretSource(pipeline: SimpleCommand[] | undefined): string | null {
+  for (const cmd of pipeline ?? []) {
+    const words = cmd.words.map((w) => w.value)
+    const name = baseName(words[0] ?? '')
+    const args = words.slice(1)
+    if (/^(env|printenv|set|export)$/.test(name) && args.every((a) => a.startsWith('-')))
+      return 'the environment (tokens and passwords live there)'
+    if (name === 'gpg' && args.some((a) => /^--export-secret(-sub)?-keys$/.test(a)))
+      return 'your private GPG keys'
+    if (
+      name === 'security' &&
+      args.some((a) => /^(dump-keychain|find-generic-password|find-internet-password)$/.test(a))
+    )
+      return 'the keychain'
+    const secret = args.find((a) => SECRET_PATH.test(a.replace(/^@/, '')))
+    if (secret) return secret.replaceAll(DYN, '$VAR')
+    if (/^(tar|zip|7z|rsync|cpio)$/.test(name)) {
+      const whole = args.find(
+        (a) => a === '/' || a === '~' || a === '~/' || /^\/(home|Users|root)\/?$/.test(a),
+      )
+      if (whole) return `all of ${whole}`
+    }
+  }
+  return null
+}
+
+/** A program that sends its standard input to another machine. */
+export function sendsStdin(c: CommandView): boolean {
+  const values = c.args.map((a) => a.value)
+  switch (c.name) {
+    case 'nc':
+    case 'ncat':
+    case 'netcat':
+    case 'socat':
+    case 'telnet':
+    case 'ssh':
+      return true
+    case 'curl':
+      return values.some((v, i) =>
+        /^(-d|--data|--data-binary|--data-raw|--data-urlencode|-F|--form|-T|--upload-file)$/.test(
+          values[i - 1] ?? '',
+        )
+          ? /(^|=)@-$|^-$/.test(v)
+          : /^(--data(-binary|-raw|-urlencode)?=|-d)@-$/.test(v),
+      )
+    case 'wget':
+      return values.some((v) => /^--(post|body)-file=(-|\/dev\/stdin)$/.test(v))
+    case 'openssl':
+      return values.includes('s_client')
+    default:
+      return false
+  }
+}
+
+/** Rates sending secrets piped from earlier in the line to another machine. */
+export function exfiltration(c: CommandView): boolean {
+  const stdin = c.cmd.stdin
+  if (stdin.kind === 'none' || !sendsStdin(c)) return false
+  const pipeline = 'pipeline' in stdin ? stdin.pipeline : undefined
+  const secret = secretSource(pipeline)
+  if (!secret) return false
+  c.emit('net.exfiltrate', 'high', `Sends ${secret} to another machine`, {
+    start: stdin.span.start,
+    end: c.nameArg.span.end,
+  })
+  return true
+}
+
+const httpServer: Rule = (c) => {
+  const opts = parseOptions(c.args, {
+    shortWithValue: 'pahdPcSCKe',
+    longWithValue: ['port', 'address', 'host', 'root', 'dir'],
+  })
+  const dir =
+    opts.values.get('h') ??
+    opts.values.get('d') ??
+    (typeof opts.long.get('root') === 'string' ? String(opts.long.get('root')) : undefined) ??
+    opts.operands.find((o) => !/^\d+$/.test(o.value))?.value ??
+    '.'
+  const bind = opts.values.get('a') ?? opts.long.get('address') ?? opts.long.get('host')
+  serveDirectory(c, dir, c.nameArg, c.args, typeof bind === 'string' ? bind : undefined)
+}
+
+const ngrok: Rule = (c) => {
+  const [proto, target] = c.opts().operands
+  if (!proto || !/^(tcp|http|https|tls|start)$/.test(proto.value)) return
+  const port = target?.value.replace(/^.*:/, '') ?? ''
+  const risky = proto.value === 'tcp' || /^(22|3389|5900|3306|5432|6379|27017|2375)$/.test(port)
+  c.emit(
+    'net.tunnel',
+    risky ? 'high' : 'moderate',
+    `Opens ${target?.value ?? 'a local port'} to the internet through a tunnel${risky ? ' (a login or database port)' : ''}`,
+    c.nameArg,
+  )
+}
+
+export const exposureRules: Record<string, Rule> = {
+  'http-server': httpServer,
+  httpd: httpServer,
+  'live-server': httpServer,
+  ngrok,
+  cloudflared: (c) => {
+    if (c.args.some((a) => a.value === '--url' || a.value === 'tunnel'))
+      c.emit(
+        'net.tunnel',
+        'moderate',
+        'Opens a local service to the internet through a tunnel',
+        c.nameArg,
+      )
+  },
+}

@@ -1,0 +1,202 @@
+import { evalString } from '../code-scan'
+import type { Rule } from '../engine'
+import type { Arg } from '../types'
+import { DYN } from '../types'
+import { rateDelete, rateOwnership } from './files'
+import { rateInlineCode } from './interpreters'
+
+/**
+ * Windows programs reached from PowerShell (or any shell): cmd.exe and its built-ins (`rd /s`,
+ * `del /s`, `format`), icacls/takeown, reg, Start-Process, and PowerShell expression statements
+ * that call .NET directly (`[IO.Directory]::Delete(…)`, `[scriptblock]::Create(…)`).
+ */
+
+/** Splits a cmd.exe command line into statements of words (quotes kept together). */
+function cmdStatements(text: string): string[][] {
+  const out: string[][] = []
+  let words: string[] = []
+  let word = ''
+  let quoted = false
+  const push = () => {
+    if (word) words.push(word)
+    word = ''
+  }
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c === '"') {
+      quoted = !quoted
+      continue
+    }
+    if (!quoted && (c === '&' || c === '|')) {
+      push()
+      if (words.length) out.push(words)
+      words = []
+      if (text[i + 1] === c) i++
+      continue
+    }
+    if (!quoted && /\s/.test(c)) {
+      push()
+      continue
+    }
+    if (c === '^' && !quoted && i + 1 < text.length) {
+      word += text[++i]
+      continue
+    }
+    word += c
+  }
+  push()
+  if (words.length) out.push(words)
+  return out
+}
+
+const cmdExe: Rule = (c) => {
+  const i = c.args.findIndex((a) => /^\/[ckCK]$/.test(a.value))
+  if (i < 0) return
+  const rest = c.args.slice(i + 1)
+  const text = rest.map((a) => a.value).join(' ')
+  const at: Arg = rest.length
+    ? { ...rest[0]!, span: { start: rest[0]!.span.start, end: rest[rest.length - 1]!.span.end } }
+    : c.nameArg
+  for (const words of cmdStatements(text)) {
+    const name = (words[0] ?? '').toLowerCase().replace(/\.exe$/, '')
+    const flags = words
+      .slice(1)
+      .filter((w) => /^\/\w/.test(w))
+      .map((w) => w.toLowerCase())
+    const targets = words.slice(1).filter((w) => !/^\/\w/.test(w))
+    const arg = (value: string): Arg => ({ ...at, value, quoted: true })
+    if (name === 'rd' || name === 'rmdir') {
+      for (const t of targets)
+        rateDelete(c, arg(t), {
+          recursive: flags.includes('/s'),
+          verb: 'Deletes',
+          ruleBase: 'fs.rm',
+        })
+    } else if (name === 'del' || name === 'erase') {
+      for (const t of targets)
+        rateDelete(c, arg(t), {
+          recursive: flags.includes('/s'),
+          verb: 'Deletes',
+          ruleBase: 'fs.rm',
+        })
+    } else if (name === 'format') {
+      c.emit(
+        'disk.format',
+        'critical',
+        `Formats the drive ${targets[0] ?? ''}, destroying everything on it`,
+        at,
+      )
+    } else if (name) {
+      c.engine.runWords(
+        words.map((w) => arg(w)),
+        c.cmd,
+        { ...c.ctx, dialect: 'powershell' },
+        'cmd /c',
+      )
+    }
+  }
+}
+
+const icacls: Rule = (c) => {
+  const [target, ...rest] = c.args
+  if (!target) return
+  const opts = rest.map((a) => a.value.toLowerCase())
+  if (opts.length === 0 || opts.every((o) => /^\/(q|c|l)$/.test(o))) return
+  const recursive = opts.includes('/t')
+  const grant = rest.find((a, i) => /^\/grant(:r)?$/i.test(rest[i - 1]?.value ?? ''))?.value ?? ''
+  const open = /^(everyone|\*s-1-1-0|users|authenticated users|\*s-1-5-11):\(?[\w,()]*[fmw]/i.test(
+    grant,
+  )
+  rateOwnership(c, target, 'icacls', recursive, {
+    open,
+    setuid: false,
+    none: false,
+    what: 'permissions',
+  })
+}
+
+const takeown: Rule = (c) => {
+  const i = c.args.findIndex((a) => /^\/f$/i.test(a.value))
+  const target = c.args[i + 1]
+  if (!target) return
+  const recursive = c.args.some((a) => /^\/r$/i.test(a.value))
+  rateOwnership(c, target, 'takeown', recursive, {
+    open: false,
+    setuid: false,
+    none: false,
+    what: 'ownership',
+  })
+}
+
+const reg: Rule = (c) => {
+  const verb = c.args[0]?.value.toLowerCase()
+  const key = c.args[1]?.value ?? ''
+  if (!verb || /^(query|export|compare)$/.test(verb)) return
+  const machine = /^(HKLM|HKEY_LOCAL_MACHINE)/i.test(key)
+  if (verb === 'delete')
+    c.emit(
+      'ps.registry.delete',
+      machine ? 'high' : 'moderate',
+      `Deletes the registry key ${key}`,
+      c.args[1] ?? c.nameArg,
+    )
+  else
+    c.emit(
+      'ps.registry.write',
+      machine ? 'high' : 'moderate',
+      `Changes the registry key ${key}`,
+      c.args[1] ?? c.nameArg,
+    )
+}
+
+/** `Start-Process FILE -ArgumentList ARGS [-Verb RunAs]`: runs FILE with ARGS. */
+const startProcess: Rule = (c) => {
+  const verb = c.args.find(
+    (a, i) => /^-verb$/i.test(c.args[i - 1]?.value ?? '') && /^runas$/i.test(a.value),
+  )
+  if (verb) c.emit('priv.escalate', 'moderate', 'Starts a program as administrator', verb)
+  const named = (re: RegExp) => {
+    const i = c.args.findIndex((a) => re.test(a.value))
+    return i >= 0 ? c.args[i + 1] : undefined
+  }
+  const file =
+    named(/^-(filepath|file|f)$/i) ??
+    c.args.find(
+      (a, i) => !a.value.startsWith('-') && (i === 0 || !c.args[i - 1]!.value.startsWith('-')),
+    )
+  if (!file) return
+  const argList = named(/^-(argumentlist|args|arguments|a)$/i)
+  const words = [
+    file,
+    ...(argList
+      ? argList.value
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((v) => ({ ...argList, value: v }))
+      : []),
+  ]
+  c.engine.runWords(words, c.cmd, c.ctx, 'Start-Process')
+}
+
+/** A PowerShell statement that is an expression: .NET calls can delete or run code. */
+const expression: Rule = (c) => {
+  const code = c.args.map((a) => a.value).join(' ')
+  if (code && !code.includes(DYN)) rateInlineCode(c, code, c.cmd.span, 'powershell')
+}
+
+/** iex's argument decoded statically when it is (`[Text.Encoding]::…GetString([Convert]::FromBase64String('…'))`). */
+export function decodedPowershell(args: Arg[]): string | null {
+  const raw = args.map((a) => a.raw).join(' ')
+  if (!/frombase64string/i.test(raw)) return null
+  const v = evalString(raw.replace(/^\(|\)$/g, ''), 'powershell')
+  return v && v.decoded && !v.text.includes(DYN) ? v.text : null
+}
+
+export const windowsRules: Record<string, Rule> = {
+  cmd: cmdExe,
+  icacls,
+  takeown,
+  reg,
+  'start-process': startProcess,
+  '(expression)': expression,
+}
