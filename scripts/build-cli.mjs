@@ -11,7 +11,16 @@
  * esbuild is missing (an install without dev dependencies) it says so and exits 0: the CLI then
  * runs from the TypeScript sources.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BUNDLE_DIR, MANIFEST_NAME, MANIFEST_VERSION, sha1File } from './cli-bundle.mjs'
@@ -117,7 +126,8 @@ for (const name of readdirSync(outDir)) {
   if (name === MANIFEST_NAME || outcome.written.has(name)) continue
   const file = join(outDir, name)
   try {
-    if (Date.now() - statSync(file).mtimeMs > KEEP_OLD_MS) rmSync(file, { recursive: true, force: true })
+    if (Date.now() - statSync(file).mtimeMs > KEEP_OLD_MS)
+      rmSync(file, { recursive: true, force: true })
   } catch {
     // Removed meanwhile by a parallel build.
   }
