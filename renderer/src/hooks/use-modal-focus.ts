@@ -3,9 +3,9 @@ import { focusableIn, focusActiveTerminal } from '../lib/focus'
 
 /**
  * Keyboard focus for a modal dialog: focus starts inside it, Tab and Shift+Tab stay inside it, Esc
- * closes it even when the focused control went away (a button that became disabled, a row that
- * was deleted) and focus fell to the page, and on close the keyboard goes back to the terminal
- * (or, with no terminal on screen, to where it was).
+ * closes it (unless the dialog's own handler took the key) even when the focused control went
+ * away (a button that became disabled, a row that was deleted) and focus fell to the page, and on
+ * close the keyboard goes back to the terminal (or, with no terminal on screen, to where it was).
  */
 export function useModalFocus(ref: RefObject<HTMLElement | null>, onClose: () => void): void {
   const close = useRef(onClose)
@@ -23,7 +23,8 @@ export function useModalFocus(ref: RefObject<HTMLElement | null>, onClose: () =>
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.defaultPrevented || !dialog.isConnected) return
       const inside = dialog.contains(document.activeElement)
-      if (event.key === 'Escape' && !inside) {
+      // Esc closes unless the dialog used it (to leave an editor, to take back a question).
+      if (event.key === 'Escape') {
         event.preventDefault()
         close.current()
       } else if (event.key === 'Tab') {

@@ -66,7 +66,11 @@ export function ExplainPanel({ api, command, shell, onClose }: Props) {
       className="explain-panel"
       testId="explain-panel"
       onClose={onClose}
-      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return
+        e.preventDefault()
+        onClose()
+      }}
     >
       <div className="panel-head">
         <h2 id="explain-title">What this command does</h2>
