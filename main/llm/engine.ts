@@ -224,14 +224,25 @@ export class LlmEngine {
   ): Promise<LlmBackend> {
     const backend = await this.switchLock.run(async () => {
       if (this.disposed) throw new CmdaiError('unavailable', 'The model engine is shut down')
-      const active = this.resolveActive(modelRef)
+      const active: ActiveModel | null = this.options.backendFactory
+        ? {
+            id: modelRef ?? 'custom',
+            path: null,
+            source: 'request',
+            reason: 'a backend given to the engine',
+          }
+        : this.resolveActive(modelRef)
       if (!active) {
         throw new CmdaiError(
           'not_found',
           `No model available. Run \`cmdai models pull ${defaultCatalogModel().id}\`, import a GGUF file, or set CMDAI_MODEL.`,
         )
       }
-      const key = active.path ? `local:${resolve(active.path)}` : `openai:${active.id}`
+      const key = this.options.backendFactory
+        ? `custom:${active.id}`
+        : active.path
+          ? `local:${resolve(active.path)}`
+          : `openai:${active.id}`
       if (this.backend && this.backendKey === key) return this.backend
       const old = this.backend
       this.backend = null
