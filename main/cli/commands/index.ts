@@ -28,6 +28,7 @@ export const commands: Array<RegisterCommands | LazyCommands> = [
     load: async () => (await import('./llm')).registerLlmCommands,
   },
   { names: ['history'], load: async () => (await import('./history')).registerHistoryCommands },
+  { names: ['eval'], load: async () => (await import('./eval')).registerEvalCommands },
   { names: ['patterns'], load: async () => (await import('./patterns')).registerPatternsCommands },
   { names: ['approval'], load: async () => (await import('./approval')).registerApprovalCommands },
   { names: ['mcp'], load: async () => (await import('./mcp')).registerMcpCommand },
