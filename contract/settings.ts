@@ -73,6 +73,11 @@ export const privacySettingsSchema = z
       })
       .strict()
       .default({ cwd: true, git: true, fileNames: false, recentCommands: false }),
+    /**
+     * `cmdai history export --format training` may write the AI requests you ran, edited,
+     * cancelled or blocked as fine-tuning data (redacted). Off until you turn it on.
+     */
+    trainingExport: z.boolean().default(false),
   })
   .strict()
 

@@ -272,6 +272,21 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
                 full context.
               </p>
             </fieldset>
+            <CheckboxSetting
+              label="Allow exporting AI requests as training data"
+              checked={s.privacy.trainingExport}
+              error={errors['privacy.trainingExport']}
+              hint={
+                <>
+                  Lets <code>cmdai history export --format training</code> write the requests you
+                  ran, edited, cancelled or blocked as fine-tuning examples (secrets redacted; see
+                  them first with <code>--preview</code>). Nothing is sent anywhere. Off by default.
+                </>
+              }
+              onChange={(trainingExport) =>
+                void save('privacy.trainingExport', { privacy: { trainingExport } })
+              }
+            />
           </Section>
 
           <Section id="data" title="Data location">
