@@ -45,6 +45,43 @@ const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
   .filter((name) => !BUNDLED.has(name))
   .flatMap((name) => [name, `${name}/*`])
 
+/**
+ * commander loads node:child_process (and with it net, dgram, streams) when it is imported, for
+ * executable subcommands cmdai never uses; deferring it saves every start that work.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8')
+      const eager = "const childProcess = require('node:child_process');"
+      if (!text.includes(eager)) throw new Error('commander changed: update lazyChildProcess')
+      const lazy =
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"
+      return { contents: text.replace(eager, lazy), loader: 'js' }
+    })
+  },
+}
+
+/**
+ * zod re-exports its ~40 message translations (`z.locales`, half of its code); cmdai uses only
+ * English, which zod registers by itself. Less code to compile on every start.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]zod[\\/]/.test(args.importer)) return undefined
+      return { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-en' }
+    })
+    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)}`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }))
+  },
+}
+
 const outDir = join(root, BUNDLE_DIR)
 const started = performance.now()
 
@@ -71,6 +108,7 @@ async function buildOnce() {
     legalComments: 'none',
     logLevel: 'warning',
     // Bundled CommonJS (commander) calls require() for Node's built-ins.
+    plugins: [lazyChildProcess, englishOnlyZod],
     banner: {
       js: "import { createRequire as __cmdaiRequire } from 'node:module'; const require = __cmdaiRequire(import.meta.url);",
     },
@@ -78,6 +116,8 @@ async function buildOnce() {
   const inputs = Object.keys(result.metafile.inputs)
     .concat(['package.json', 'scripts/build-cli.mjs', 'scripts/cli-bundle.mjs'])
     .filter((path, i, all) => all.indexOf(path) === i)
+    // Virtual modules of the plugins (`zod-en:...`) are not files.
+    .filter((path) => !/^[a-z-]+:/.test(path))
   // A source saved while esbuild ran may or may not be in the bundle: build again.
   const touched = inputs.find((path) => statSync(join(root, path)).mtimeMs >= builtAt)
   if (touched) {

@@ -8,9 +8,11 @@
  * the same mtime or (after a checkout touched it) the same content hash. Anything else means the
  * sources moved on, and the caller runs the TypeScript sources instead: never a stale bundle.
  */
-import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
+
+const require = createRequire(import.meta.url)
 
 /** Relative to the repository (or installed package) root. Chunks are content-hashed, so builds coexist. */
 export const BUNDLE_DIR = join('out', 'cli')
@@ -24,7 +26,10 @@ export const MANIFEST_VERSION = 1
 
 /** @param {string} file */
 export function sha1File(file) {
-  return createHash('sha1').update(readFileSync(file)).digest('hex')
+  // Loaded only when an mtime differs: node:crypto costs every start a few milliseconds.
+  /** @type {typeof import('node:crypto')} */
+  const crypto = require('node:crypto')
+  return crypto.createHash('sha1').update(readFileSync(file)).digest('hex')
 }
 
 /**

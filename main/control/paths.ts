@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -21,7 +20,7 @@ const MAX_SOCKET_PATH = 100
 
 export function controlPaths(dataDir: string): ControlPaths {
   const info = join(dataDir, 'control.json')
-  const tag = createHash('sha256').update(dataDir).digest('hex').slice(0, 16)
+  const tag = pathTag(dataDir)
   if (process.platform === 'win32') {
     return { socket: `\\\\.\\pipe\\cmdai-${tag}`, info, socketDir: dataDir }
   }
@@ -32,4 +31,20 @@ export function controlPaths(dataDir: string): ControlPaths {
   const uid = process.getuid?.() ?? 'user'
   const socketDir = join(tmpdir(), `cmdai-${uid}`)
   return { socket: join(socketDir, `${tag}.sock`), info, socketDir }
+}
+
+/**
+ * 16 hex digits naming a data dir (FNV-1a, two 32-bit lanes). Not a security measure: the
+ * folder is private to the user; this only keeps two data dirs' sockets apart. node:crypto would
+ * cost every `cmdai hook` start a few milliseconds for it.
+ */
+function pathTag(text: string): string {
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ 0x5bd1e995
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193) >>> 0
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0')
 }
