@@ -13,6 +13,7 @@ import { ModelManager, type RequestTiming } from './models/ModelManager'
 import { FirstRun, shouldShowFirstRun } from './onboarding/FirstRun'
 import { dialectOf, Palette } from './palette/Palette'
 import { SettingsPanel, type SettingsSection } from './settings/SettingsPanel'
+import { AgentApprovals } from './agents/AgentApprovals'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
 import { TerminalPane, type PaneStatus } from './TerminalPane'
@@ -291,6 +292,7 @@ export function App({ api, connection }: Props) {
           onClose={closePanel}
         />
       )}
+      <AgentApprovals api={api} />
       <StatusBar
         info={info}
         status={active?.status ?? null}

@@ -3,6 +3,7 @@ import type { HistorySearchHit, HistorySearchResult, SearchMode } from '../../..
 import { showControls } from '../../../../contract/display'
 import { errorMessage, type Api } from '../../api/client'
 import { Overlay } from '../Overlay'
+import { AgentsView, HistoryViewTabs, type HistoryView } from './AgentsView'
 
 interface Props {
   api: Api
@@ -33,6 +34,7 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
   const [confirming, setConfirming] = useState<HistorySearchHit | null>(null)
   const [deleted, setDeleted] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
+  const [view, setView] = useState<HistoryView>('commands')
   const seq = useRef(0)
 
   useEffect(() => {
@@ -113,6 +115,9 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
     }
   }
 
+  if (view === 'agents') {
+    return <AgentsView api={api} onInsert={onInsert} onClose={onClose} onView={setView} />
+  }
   return (
     <Overlay
       labelledBy="history-title"
@@ -124,6 +129,7 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
       <h2 id="history-title" className="sr-only">
         Search history
       </h2>
+      <HistoryViewTabs view="commands" onChange={setView} />
       <div className="palette-input">
         <span aria-hidden="true" className="palette-prompt">
           ⌕
