@@ -23,7 +23,10 @@ export type CodeAction =
   | { kind: 'obfuscated' }
   | { kind: 'remote-code' }
   | { kind: 'writes' }
+  /** A file the code writes (rated by where it is). */
+  | { kind: 'write'; path: string }
   | { kind: 'empty-trash' }
+  | { kind: 'power' }
 
 interface Token {
   t: 'name' | 'str' | 'punct' | 'shell'
@@ -87,8 +90,30 @@ const DELETE_CALLS: Record<string, boolean> = {
   'FileSystem]::DeleteDirectory': true,
 }
 
+/** `import subprocess as sp`, `from shutil import rmtree as r`: names as the library spells them. */
+function importAliases(code: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const m of code.matchAll(/\bimport\s+([\w.]+)\s+as\s+(\w+)/g)) out.set(m[2]!, m[1]!)
+  for (const m of code.matchAll(/\bfrom\s+([\w.]+)\s+import\s+([\w\s,]+)/g))
+    for (const part of m[2]!.split(',')) {
+      const [name, alias] = part.trim().split(/\s+as\s+/)
+      if (name) out.set(alias ?? name, `${m[1]}.${name}`)
+    }
+  for (const m of code.matchAll(
+    /\b(?:const|let|var)\s+(\w+)\s*=\s*require\(\s*['"]([\w:/-]+)['"]\s*\)/g,
+  ))
+    out.set(m[1]!, m[2]!.replace(/^node:/, '').replace('child_process', 'child_process'))
+  return out
+}
+
 export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] {
-  const tokens = tokenize(code, lang)
+  const aliases = lang === 'python' || lang === 'node' ? importAliases(code) : null
+  const tokens = tokenize(code, lang).map((t) => {
+    if (!aliases?.size || t.t !== 'name') return t
+    const [head, ...rest] = t.v.split('.')
+    const full = aliases.get(head!)
+    return full ? { ...t, v: [full, ...rest].join('.') } : t
+  })
   const actions: CodeAction[] = []
   const traversals: string[] = []
   for (let i = 0; i < tokens.length; i++) {
@@ -107,6 +132,7 @@ export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] 
       if (/^(do shell script)$/i.test(name) && next?.t === 'str')
         actions.push({ kind: 'shell', text: next.v, decoded: false })
       if (/^empty trash$/i.test(name)) actions.push({ kind: 'empty-trash' })
+      if (/^(shut down|restart|log out)$/i.test(name)) actions.push({ kind: 'power' })
       if (/^delete$/i.test(name)) actions.push({ kind: 'writes' })
       continue
     }
@@ -194,6 +220,18 @@ export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] 
       }
       continue
     }
+    if (/^(array_map|array_walk)$/.test(name) && /^(unlink|rmdir)$/.test(textOf(values[0]))) {
+      actions.push({ kind: 'delete', path: textOf(values[1]), recursive: false, narrowed: false })
+      continue
+    }
+    if (
+      /(^|\.)(writeFile|writeFileSync|appendFile|appendFileSync|write_text|write_bytes|file_put_contents|File\.write|copyFile|copyFileSync|truncate|truncateSync)$/.test(
+        name,
+      )
+    ) {
+      actions.push({ kind: 'write', path: textOf(values[0]) })
+      continue
+    }
     if (
       /^(open|writeFile|writeFileSync|write_text|write_bytes|File\.write|appendFile|appendFileSync|os\.rename|shutil\.(move|copy|copytree)|os\.chmod|os\.kill|rename|renameSync|chmod|chmodSync|file_put_contents|fopen)$/.test(
         name,
@@ -219,6 +257,38 @@ export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] 
     }
   }
   return actions
+}
+
+/**
+ * What code that only prints literals prints (`print("rm -rf /")`, `puts`, `console.log`,
+ * awk's `print`), or null when it does anything else or prints something unknown.
+ */
+export function printedText(code: string, lang: Language): string | null {
+  const tokens = tokenize(code, lang)
+  let out = ''
+  let printed = false
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (t.t === 'shell') return null
+    if (t.t !== 'name') continue
+    if (/^(import|require|use|strict|warnings|BEGIN|END|sys|os)$/.test(t.v)) continue
+    if (
+      !/^(print|puts|say|echo|printf|console\.log|process\.stdout\.write|sys\.stdout\.write)$/.test(
+        t.v,
+      )
+    )
+      return null
+    const paren = tokens[i + 1]?.t === 'punct' && tokens[i + 1]!.v === '('
+    const args = paren ? readArgs(tokens, i + 2) : readBareArgs(tokens, i + 1)
+    const v = args.length ? evaluate(args[0]!, lang) : null
+    if (!v || !('text' in v) || v.text.includes(DYN)) return null
+    const newline =
+      /^(print|puts|say|console\.log)$/.test(t.v) && !(lang === 'perl' && t.v === 'print')
+    out += v.text + (newline && !(lang === 'python' && /end\s*=/.test(code)) ? '\n' : '')
+    printed = true
+    i = paren ? matchParen(tokens, i + 1) : i + 1 + (args[0]?.length ?? 0)
+  }
+  return printed ? out : null
 }
 
 /** Evaluates one expression (a string, a decoding call…) to its text, if the code decides it. */
@@ -482,7 +552,7 @@ function tokenize(code: string, lang: Language): Token[] {
       continue
     }
     const name =
-      /^(do shell script|empty trash|\$\d+|\$ENV\{\w+\}|ENV\[['"]\w+['"]\]|os\.environ\[['"]\w+['"]\]|\$_SERVER\[['"]\w+['"]\]|\[[\w.]+\]::\w+|\$?[A-Za-z_][\w]*(?:(?:\.|::|->)[A-Za-z_][\w]*)*(?:[?!])?|do shell script|empty trash)/.exec(
+      /^(do shell script|empty trash|shut down|restart|log out|\$\d+|\$ENV\{\w+\}|ENV\[['"]\w+['"]\]|os\.environ\[['"]\w+['"]\]|\$_SERVER\[['"]\w+['"]\]|\[[\w.]+\]::\w+|\$?[A-Za-z_][\w]*(?:(?:\.|::|->)[A-Za-z_][\w]*)*(?:[?!])?|do shell script|empty trash)/.exec(
         code.slice(i, i + 200),
       )
     if (name) {

@@ -7,6 +7,7 @@ import { parseOptions, type OptionSpec, type ParsedOptions } from './options'
 import { classifyPath, looksLikeProduction, normalise, type PathInfo } from './paths'
 import { extractPowershell } from './powershell-frontend'
 import { persistedCode, redirectFindings } from './rules/redirects'
+import { commandOutput } from './static-output'
 import { ruleFor } from './rules/registry'
 import { bashBracePrepass, zshToBash } from './zsh-prepass'
 import {
@@ -112,6 +113,8 @@ export class Engine {
   parseError: string | null = null
   /** Files this line downloads (`curl -o x`), so running them is rated as running remote code. */
   readonly downloads = new Set<string>()
+  /** What commands in this line wrote into files, so running them is rated by their content. */
+  private readonly written = new Map<string, string>()
 
   constructor(readonly text: string) {}
 
@@ -173,6 +176,7 @@ export class Engine {
     ctx: ExecContext,
     via: string,
     extra: Partial<ExecContext> = {},
+    vars?: Map<string, string>,
   ): void {
     const only = from.length === 1 ? from[0] : undefined
     let offset: number | null = null
@@ -193,13 +197,12 @@ export class Engine {
       offset !== null
         ? (s: Span) => parentMap({ start: s.start + offset, end: s.end + offset })
         : () => parentMap(whole)
-    this.runScript(text, dialect, {
-      ...ctx,
-      ...extra,
-      via: [...ctx.via, via],
-      depth: ctx.depth + 1,
-      mapSpan,
-    })
+    this.runScript(
+      text,
+      dialect,
+      { ...ctx, ...extra, via: [...ctx.via, via], depth: ctx.depth + 1, mapSpan },
+      vars,
+    )
   }
 
   /** Runs a command given as words (what a wrapper runs). */
@@ -261,7 +264,10 @@ export class Engine {
     const view = this.view(name, nameArg, cmd, ctx)
     if (rule) rule(view)
     else this.localProgram(view)
-    if (cmd.redirects.length || name === 'tee') persistedCode(view)
+    if (cmd.redirects.length || name === 'tee') {
+      persistedCode(view)
+      this.noteWrites(view)
+    }
     if (!rule?.isWrapper) this.record(view)
   }
 
@@ -270,6 +276,17 @@ export class Engine {
     const path = c.nameArg.value
     if (!/[/\\]/.test(path) || SYSTEM_BIN.test(normalise(path.replace(/\\/g, '/')))) return
     const shown = path.replaceAll(DYN, '$VAR')
+    const written = this.writtenText(c, path)
+    if (written !== undefined) {
+      c.engine.runInnerScript(
+        written,
+        c.ctx.dialect === 'powershell' ? 'powershell' : 'bash',
+        [c.nameArg],
+        c.ctx,
+        `${shown} (written in this line)`,
+      )
+      return
+    }
     if (this.wasDownloaded(c, path)) {
       c.emit(
         'exec.downloaded',
@@ -287,14 +304,41 @@ export class Engine {
     )
   }
 
+  private key(c: CommandView, path: string): string {
+    return normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path.replace(/\\/g, '/')))
+  }
+
   /** Whether a file path was downloaded earlier in the line (`curl -o x && ./x`). */
   wasDownloaded(c: CommandView, path: string): boolean {
-    if (!this.downloads.size) return false
-    return this.downloads.has(normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path)))
+    return this.downloads.size > 0 && this.downloads.has(this.key(c, path))
   }
 
   noteDownload(c: CommandView, path: string): void {
-    if (!path.includes(DYN)) this.downloads.add(normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path)))
+    if (!path.includes(DYN)) this.downloads.add(this.key(c, path))
+  }
+
+  /** What an earlier command in the line wrote into a file, when the text decides it. */
+  writtenText(c: CommandView, path: string): string | undefined {
+    return this.written.size ? this.written.get(this.key(c, path)) : undefined
+  }
+
+  /** `echo 'rm -rf /' > x.sh`, `base64 -d > x`, `cat > x <<EOF`: remember what x holds. */
+  private noteWrites(c: CommandView): void {
+    const stdin = c.cmd.stdin
+    const input =
+      stdin.kind === 'literal' ? { text: stdin.text, decoded: stdin.decoded ?? false } : undefined
+    const output =
+      c.name === 'tee' ? input : (commandOutput(c.cmd, input, c.ctx.dialect) ?? undefined)
+    const targets = c.cmd.redirects
+      .filter((r) => (r.op === '>' || r.op === '>|' || r.op === '>>') && r.target)
+      .map((r) => r.target!.value)
+    if (c.name === 'tee') for (const a of c.opts().operands) targets.push(a.value)
+    for (const t of targets) {
+      if (t.includes(DYN)) continue
+      const key = this.key(c, t)
+      if (output) this.written.set(key, (this.written.get(key) ?? '') + output.text)
+      else this.written.delete(key)
+    }
   }
 
   /** Runs alternative readings of one command and keeps what the worst of them found. */

@@ -17,6 +17,7 @@ import {
   type Span,
   type StdinSource,
 } from './types'
+import { printedText, type Language } from './code-scan'
 
 /**
  * What a pipeline writes to its standard output, when the text of the command alone decides it:
@@ -39,6 +40,45 @@ export function baseName(name: string): string {
   return base.replace(/\.exe$/i, '')
 }
 
+/** Wrappers that run the rest of their words unchanged, with their options that take a value. */
+const PREFIX_WRAPPERS: Record<string, RegExp> = {
+  sudo: /^-[ugCDhprtUTa]$/,
+  doas: /^-[uC]$/,
+  env: /^-[uCS]$/,
+  command: /^$/,
+  builtin: /^$/,
+  exec: /^-a$/,
+  nohup: /^$/,
+  time: /^$/,
+  nice: /^-n$/,
+  stdbuf: /^$/,
+  timeout: /^-[sk]$/,
+}
+
+/** The words of the command a chain of wrappers runs (`sudo -u x env A=1 echo hi` → echo hi). */
+function unwrapped(words: Arg[]): Arg[] {
+  let w = words
+  for (let guard = 0; guard < 8; guard++) {
+    const name = baseName(w[0]?.value ?? '')
+    const valueFlag = PREFIX_WRAPPERS[name]
+    if (!valueFlag || w.length < 2) return w
+    let i = 1
+    while (i < w.length) {
+      const v = w[i]!.value
+      if (v === '--') {
+        i++
+        break
+      }
+      if (name === 'env' && /^[A-Za-z_]\w*=/.test(v)) i++
+      else if (v.startsWith('-')) i += valueFlag.test(v) ? 2 : 1
+      else if (name === 'timeout' && /^\d/.test(v)) i++
+      else break
+    }
+    w = w.slice(i)
+  }
+  return w
+}
+
 /** The input a command reads before any pipe: its here-doc or here-string, if literal. */
 function ownInput(cmd: SimpleCommand): StaticText | null | undefined {
   for (const r of cmd.redirects) {
@@ -58,7 +98,7 @@ export function commandOutput(
   piped: StaticText | null | undefined,
   dialect: string,
 ): StaticText | null {
-  const words = cmd.words
+  const words = unwrapped(cmd.words)
   const first = words[0]
   if (!first || first.value.includes(DYN)) return null
   const own = ownInput(cmd)
@@ -66,9 +106,20 @@ export function commandOutput(
   const name = baseName(first.value)
   const args = words.slice(1).map((w) => w.value)
   const decodedArgs = words.slice(1).some((w) => w.decoded)
-  if (args.some((a) => a.includes(DYN)) && name !== 'cat') return null
   const out = (text: string, decoded: boolean): StaticText | null =>
     text.length > MAX_DECODED ? null : { text, decoded: decoded || decodedArgs }
+  if (name === 'cat' && words.slice(1).some((w) => w.produced)) {
+    // `cat <(echo …)`: what the process substitutions print.
+    if (words.slice(1).some((w) => !w.produced && !w.value.startsWith('-'))) return null
+    const parts = words.slice(1).filter((w) => w.produced)
+    return out(
+      parts.map((w) => w.produced!.text).join(''),
+      parts.some((w) => w.produced!.decoded),
+    )
+  }
+  if (args.some((a) => a.includes(DYN)) && name !== 'cat') return null
+  const printed = printedByInterpreter(name, args)
+  if (printed !== undefined) return printed === null ? null : out(printed, false)
   switch (name) {
     case 'echo': {
       let i = 0
@@ -152,6 +203,30 @@ export function commandOutput(
   }
 }
 
+const PRINTING: Record<string, [RegExp, Language]> = {
+  python: [/^-c$/, 'python'],
+  python3: [/^-c$/, 'python'],
+  perl: [/^-[a-zA-Z]*e$/, 'perl'],
+  ruby: [/^-e$/, 'ruby'],
+  node: [/^(-e|--eval|-p|--print)$/, 'node'],
+  php: [/^-r$/, 'php'],
+  awk: [/^BEGIN/, 'awk'],
+}
+
+/** What a one-liner that only prints literals prints (`python3 -c 'print("…")'`). */
+function printedByInterpreter(name: string, args: string[]): string | null | undefined {
+  const entry =
+    PRINTING[name.replace(/\d+(\.\d+)*$/, '') + (name === 'python3' ? '' : '')] ?? PRINTING[name]
+  if (!entry) return undefined
+  const [flag, lang] = entry
+  const code =
+    lang === 'awk'
+      ? args.find((a) => flag.test(a.trim()))
+      : args[args.findIndex((a) => flag.test(a)) + 1]
+  if (code === undefined) return undefined
+  return printedText(code, lang)
+}
+
 /** The output of a pipeline stage that may hold several commands (`(crontab -l; echo x)`). */
 export function stageOutput(
   stage: SimpleCommand[],
@@ -193,6 +268,11 @@ export function listing(cmd: SimpleCommand): boolean {
       return rest.some((x) => /^(list|ls|[\w-]+:list)$/.test(x))
     case 'gsutil':
       return rest[0] === 'ls'
+    case 'helm':
+      return rest[0] === 'list' || rest[0] === 'ls'
+    case 'terraform':
+    case 'tofu':
+      return rest[0] === 'state' && rest[1] === 'list'
     case 'kubectl':
     case 'oc':
       return rest.includes('get')

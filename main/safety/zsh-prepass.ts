@@ -424,6 +424,19 @@ class Scanner {
     const open = i + m[0].length - 1
     const close = this.matching(open, end, '(', ')')
     if (close < 0) return false
+    // `for x (a b) { body }`: the body in braces.
+    let brace = close + 1
+    while (t[brace] === ' ' || t[brace] === '\t') brace++
+    if (t[brace] === '{') {
+      const closeBrace = this.matching(brace, end, '{', '}')
+      if (closeBrace < 0) return false
+      this.edit(open, open + 1, 'in ')
+      this.edit(close, close + 1, ';')
+      this.edit(brace, brace + 1, 'do')
+      const bodyEndsCleanly = /[;\n&]\s*$/.test(t.slice(brace + 1, closeBrace))
+      this.edit(closeBrace, closeBrace + 1, bodyEndsCleanly ? 'done' : '; done')
+      return true
+    }
     let bodyEnd = close + 1
     while (
       bodyEnd < end &&

@@ -1,38 +1,8 @@
 import type { CommandView, Rule } from '../engine'
 import { parseOptions } from '../options'
-import { DYN, RISK_ORDER, type Arg, type Risk } from '../types'
-
-/**
- * A destructive cloud operation over every resource a listing returned (`aws … describe … |
- * xargs aws … terminate`, `$(gcloud … list)`, a loop over one) is critical: it removes them all.
- */
-function fanOutRisk(c: CommandView, risk: Risk): [Risk, string] {
-  const fan = c.fanOut()
-  if (fan === 'all' && RISK_ORDER[risk] >= RISK_ORDER.high)
-    return ['critical', ' for every resource the listing returns']
-  if (fan === 'selected' && RISK_ORDER[risk] >= RISK_ORDER.moderate)
-    return [RISK_ORDER[risk] < RISK_ORDER.high ? 'high' : risk, ' for each resource listed']
-  return [risk, '']
-}
-
-function emitFanOut(
-  c: CommandView,
-  ruleId: string,
-  risk: Risk,
-  message: string,
-  at: Arg | null,
-): void {
-  const [r, suffix] = fanOutRisk(c, risk)
-  c.emit(
-    r === 'critical' && risk !== 'critical' ? `${ruleId}.fan-out` : ruleId,
-    r,
-    message + suffix,
-    at,
-    {
-      prod: true,
-    },
-  )
-}
+import { DYN, type Arg } from '../types'
+import { SECRET_PATH } from './exposure'
+import { emitFanOut } from './fan-out'
 
 const PUBLIC_ACL = /^(public-read|public-read-write|authenticated-read)$/
 const ADMIN_POLICY = /AdministratorAccess|IAMFullAccess|PowerUserAccess|:policy\/\*|FullAccess$/
@@ -164,6 +134,14 @@ function isDryRun(c: CommandView): boolean {
   )
 }
 
+/** Pods are recreated by their controllers: deleting all of them is an outage, not data loss. */
+function podsOnly(c: CommandView, kind: Arg | undefined): boolean {
+  if (/^(po|pod|pods)$/.test(kind?.value ?? '') || /^pods?\//.test(kind?.value ?? '')) return true
+  const stdin = c.cmd.stdin
+  const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+  return pipeline.some((p) => p.words.some((w) => /^(po|pod|pods)$/.test(w.value)))
+}
+
 const kubectl: Rule = (c) => {
   const opts = parseOptions(c.args, { shortWithValue: 'nlfocsp', longWithValue: KUBE_VALUE_OPTS })
   const [verb, kind, ...names] = opts.operands
@@ -241,6 +219,7 @@ const kubectl: Rule = (c) => {
       'high',
       `Deletes ${what || 'resources'}${opts.values.has('f') ? ` defined in ${opts.values.get('f')}` : ''}`,
       verb,
+      podsOnly(c, kind),
     )
   }
   if (verb.value === 'drain')
@@ -303,12 +282,12 @@ const helm: Rule = (c) => {
     return
   }
   if (/^(uninstall|delete|del|un)$/.test(verb.value))
-    return c.emit(
+    return emitFanOut(
+      c,
       'helm.uninstall',
       'high',
-      `Uninstalls the release ${opts.operands[1]?.value ?? ''} and its resources`,
+      `Uninstalls the release ${(opts.operands[1]?.value ?? '').replaceAll(DYN, '$RELEASE')} and its resources`,
       verb,
-      { prod: true },
     )
   c.emit(`helm.${verb.value}`, 'moderate', `Changes a release (helm ${verb.value})`, verb, {
     prod: true,
@@ -408,6 +387,14 @@ const aws: Rule = (c) => {
   const recursive = c.args.some((a) => a.value === '--recursive')
   if (s === 's3') {
     if (o === 'ls' || o === 'presign') return
+    const secret = rest.find((a) => SECRET_PATH.test(a.value))
+    if (/^(cp|mv|sync)$/.test(o) && secret && !secret.value.startsWith('s3://'))
+      return c.emit(
+        'net.exfiltrate',
+        'high',
+        `Uploads ${secret.value}, which holds keys or credentials, to S3`,
+        secret,
+      )
     if (o === 'rm')
       return emitFanOut(
         c,

@@ -2,6 +2,7 @@ import type { CommandView, Rule } from '../engine'
 import { parseOptions } from '../options'
 import { classifyPath } from '../paths'
 import { DYN, type Arg } from '../types'
+import { emitFanOut } from './fan-out'
 
 const RUN_VALUE_OPTS = [
   'volume',
@@ -210,7 +211,13 @@ const docker: Rule = (c) => {
   }
   if (v === 'rm' || v === 'rmi' || (v === 'remove' && group)) {
     if (group === 'volume')
-      return emit('container.volume.rm', 'high', 'Deletes volumes and the data in them')
+      return emitFanOut(
+        c,
+        'container.volume.rm',
+        'high',
+        'Deletes volumes and the data in them',
+        verb,
+      )
     if (dynamic || all)
       return emit('container.rm.all', 'high', 'Removes many containers or images at once')
     return emit(

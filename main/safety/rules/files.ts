@@ -43,6 +43,8 @@ function deleteRisk(info: PathInfo, o: DeleteOptions): [Risk, string] {
         ? ['critical', `${p}: if the variable is empty this is / (the whole system)`]
         : ['high', `${p}, which becomes / when the variable is empty`]
     case 'system':
+      if (!o.narrowed && isCriticalSystemFile(p))
+        return ['critical', `${p}, which the system needs to boot or log in`]
       return ['high', `${some ?? p} in a system directory`]
     case 'home-sensitive':
       return ['high', `${some ?? p}, where keys or credentials live`]
@@ -117,6 +119,13 @@ const moveOrCopy =
             'fs.mv.home',
             'critical',
             `Moves the home directory ${s.path} away (logins, keys and settings break)`,
+            src,
+          )
+        } else if (s.kind === 'system' && isCriticalSystemFile(s.path)) {
+          c.emit(
+            'fs.mv.system-critical',
+            'critical',
+            `Moves ${s.path} away, which the system needs to boot or log in`,
             src,
           )
         } else if (s.kind === 'system' || s.kind === 'home-sensitive') {
@@ -276,7 +285,10 @@ export function rateOwnership(
     )
   } else if (whole || info.kind === 'system' || info.kind === 'home-sensitive') {
     const risk: Risk =
-      m.none && info.kind !== 'home-sensitive' && info.kind !== 'system' ? 'critical' : 'high'
+      (m.none && info.kind !== 'home-sensitive' && info.kind !== 'system') ||
+      (m.open && info.kind === 'system' && isCriticalSystemFile(info.path))
+        ? 'critical'
+        : 'high'
     c.emit(`perm.${name}.system`, risk, `Changes ${m.what} on ${p}`, t)
   } else if (m.setuid) {
     c.emit(
@@ -355,7 +367,10 @@ const find: Rule = (c) => {
       if (!words.length) continue
       for (const s of starts) {
         const base = c.path(s).path
-        const item = narrowed ? `${base === '/' ? '' : base}/<found>` : s.value
+        // Without tests find hands over everything under the start: every file there.
+        const item = narrowed
+          ? `${base === '/' ? '' : base}/<found>`
+          : `${base === '/' ? '' : base}/*`
         const inner = words.map((w) =>
           w.value.includes('{}')
             ? {

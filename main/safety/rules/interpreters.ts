@@ -1,6 +1,7 @@
 import { scanCode, type Language } from '../code-scan'
 import { wrapper, type CommandView, type Rule } from '../engine'
 import { parseOptions } from '../options'
+import { FIELD } from '../bash-words'
 import type { Arg, ShellDialect, Span } from '../types'
 import { DYN } from '../types'
 import { rateDelete } from './files'
@@ -24,6 +25,10 @@ const ROUTINE_SOURCE =
   /(^|\/)(\.?(bash|zsh|fish)rc|\.profile|\.bash_profile|\.zprofile|\.zshenv|config\.fish|activate(\.fish|\.csh)?|\.env|\.envrc|nvm\.sh|env\.sh)$/
 
 const shorten = (s: string) => (s.length > 60 ? `${s.slice(0, 57)}…` : s).replace(/\s+/g, ' ')
+
+function isShell(lang: Language | ShellDialect): lang is ShellDialect {
+  return ['bash', 'sh', 'zsh', 'fish', 'powershell'].includes(lang)
+}
 
 /** Decoded text about to run: say so (it was hidden from a reader), then rate what it does. */
 export function noteDecoded(c: CommandView, text: string, at: Arg | Span): void {
@@ -119,8 +124,19 @@ function substitutedScript(c: CommandView, arg: Arg, dialect: ShellDialect): boo
 }
 
 /** Running a script file: code the engine cannot see (remote code when downloaded in the line). */
-export function scriptFile(c: CommandView, file: Arg): void {
+export function scriptFile(
+  c: CommandView,
+  file: Arg,
+  lang: Language | ShellDialect = 'bash',
+): void {
   const shown = file.value.replaceAll(DYN, '$VAR')
+  const written = c.engine.writtenText(c, file.value)
+  if (written !== undefined) {
+    if (isShell(lang))
+      c.engine.runInnerScript(written, lang, [file], c.ctx, `${shown} (written in this line)`)
+    else rateInlineCode(c, written, file, lang)
+    return
+  }
   if (c.engine.wasDownloaded(c, file.value)) {
     c.emit(
       'exec.downloaded',
@@ -137,6 +153,17 @@ export function scriptFile(c: CommandView, file: Arg): void {
     file,
   )
 }
+
+function positional(words: string[]): Map<string, string> {
+  const vars = new Map<string, string>([['0', words[0] ?? c0]])
+  const rest = words.slice(1)
+  rest.forEach((w, i) => vars.set(String(i + 1), w))
+  vars.set('@', rest.join(FIELD))
+  vars.set('*', rest.join(' '))
+  vars.set('#', String(rest.length))
+  return vars
+}
+const c0 = 'sh'
 
 const shell: Rule = wrapper((c) => {
   const dialect = SHELL_DIALECT[c.name] ?? 'bash'
@@ -164,7 +191,10 @@ const shell: Rule = wrapper((c) => {
       return
     }
     if (arg.decoded) noteDecoded(c, arg.value, arg)
-    c.engine.runInnerScript(arg.value, dialect, [arg], c.ctx, `${c.name} -c`)
+    // `sh -c 'script' NAME ARG…`: the words after the script are $0, $1…
+    const after = opts.operands.slice(opts.operands.indexOf(arg) + 1).map((a) => a.value)
+    const vars = after.length ? positional(after) : undefined
+    c.engine.runInnerScript(arg.value, dialect, [arg], c.ctx, `${c.name} -c`, {}, vars)
     return
   }
   const file = opts.operands[0]
@@ -172,7 +202,8 @@ const shell: Rule = wrapper((c) => {
   if (opts.short.has('n') && !opts.short.has('c')) return c.engine.record(c)
   if (file && substitutedScript(c, file, dialect)) return c.engine.record(c)
   if (!file || opts.short.has('s') || file.value === '-') runStdinScript(c, dialect)
-  else scriptFile(c, file)
+  else if (file.value === '/dev/stdin') runStdinScript(c, dialect)
+  else scriptFile(c, file, dialect)
   c.engine.record(c)
 })
 
@@ -219,7 +250,10 @@ function powershellHost(c: CommandView): void {
 
 const evalRule: Rule = wrapper((c) => {
   if (!c.args.length) return c.engine.record(c)
-  const text = c.args.map((a) => a.value).join(' ')
+  // eval re-parses its words: a literal `~` that came from an expansion is a tilde again.
+  const text = c.args
+    .map((a) => (a.raw.includes('./~') ? a.value : a.value.replace(/^\.\/~/, '~')))
+    .join(' ')
   if (text.includes(DYN)) {
     const remote = c.args.some((a) => /\$\(\s*(curl|wget)\b|`\s*(curl|wget)\b/.test(a.raw))
     c.emit(
@@ -242,7 +276,8 @@ const source: Rule = (c) => {
   const file = c.args[0]
   if (file && file.value !== '-' && file.value !== '/dev/stdin') {
     if (substitutedScript(c, file, dialect)) return
-    if (!ROUTINE_SOURCE.test(file.value)) scriptFile(c, file)
+    if (!ROUTINE_SOURCE.test(file.value) || c.engine.writtenText(c, file.value) !== undefined)
+      scriptFile(c, file, dialect)
     return
   }
   runStdinScript(c, dialect)
@@ -282,6 +317,21 @@ export function rateInlineCode(c: CommandView, code: string, at: Arg | Span, lan
         break
       case 'remote-code':
         c.emit('exec.remote-code', 'high', `Downloads and runs code with ${c.name}`, span)
+        break
+      case 'write': {
+        const info = c.pathOf(a.path)
+        const system = ['system', 'system-top', 'root'].includes(info.kind)
+        const keys = info.kind === 'home-sensitive'
+        c.emit(
+          system ? 'fs.code-write.system' : keys ? 'fs.code-write.credentials' : 'exec.code-writes',
+          system || keys ? 'high' : 'moderate',
+          `Inline ${c.name} code writes ${info.path.replaceAll(DYN, '$VAR')}`,
+          span,
+        )
+        break
+      }
+      case 'power':
+        c.emit('power.shutdown', 'high', 'Shuts down, restarts or logs out the machine', span)
         break
       case 'empty-trash':
         c.emit('fs.trash.empty', 'high', 'Empties the trash: its files are deleted for good', span)
@@ -338,7 +388,7 @@ const interpreter =
         continue
       }
       if (!a.value.startsWith('-')) {
-        if (!substitutedScript(c, a, 'bash')) scriptFile(c, a)
+        if (!substitutedScript(c, a, 'bash')) scriptFile(c, a, lang)
         return
       }
     }

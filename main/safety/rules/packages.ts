@@ -38,9 +38,11 @@ const ESSENTIAL_NAMES = [
   'python3',
   'python3-minimal',
   'perl-base',
+  'linux',
+  'linux-lts',
 ]
 const ESSENTIAL =
-  /^(libc6|libc-bin|glibc|musl|systemd|coreutils|bash|dash|busybox|sudo|apt|dpkg|rpm|yum|dnf|apk-tools|pacman|linux-image.*|linux-generic|kernel|kernel-core|grub.*|openssh-server|init|base-files|alpine-baselayout|util-linux|login|passwd|python3|python3-minimal|perl-base|\*)$/
+  /^(libc6|libc-bin|glibc|musl|systemd|coreutils|bash|dash|busybox|sudo|apt|dpkg|rpm|yum|dnf|apk-tools|pacman|linux-image.*|linux-generic|kernel|kernel-core|grub.*|openssh-server|init|base-files|alpine-baselayout|util-linux|login|passwd|python3|python3-minimal|perl-base|linux|linux-lts|linux-zen|\*)$/
 
 /** A package name or glob that removes something the system needs (`'python3*'`, `kernel*`). */
 function essential(name: string): boolean {

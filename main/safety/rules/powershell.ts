@@ -306,8 +306,26 @@ export const powershellRules: Record<string, Rule> = {
   'move-item': writeContent('Moves files onto'),
   'new-item': writeContent('Creates'),
   'invoke-webrequest': (c) => {
-    if (c.args.some((a) => /^-o(utfile)?$/i.test(a.value)))
-      c.emit('net.download', 'moderate', 'Downloads a file', c.nameArg)
+    const i = c.args.findIndex((a) => /^-o(utfile|ut|utf|utfi|utfil)?$/i.test(a.value))
+    if (i < 0) return
+    const file = c.args[i + 1]
+    if (file) c.engine.noteDownload(c, file.value)
+    c.emit('net.download', 'moderate', 'Downloads a file', c.nameArg)
+  },
+  'stop-service': (c) => {
+    const stdin = c.cmd.stdin
+    const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
+    const all = pipeline.some(
+      (p) => /^(get-service|gsv)$/i.test(p.words[0]?.value ?? '') && p.words.length === 1,
+    )
+    if (isOn(param(psParams(c.args), 'whatif', 2))) return
+    c.emit(
+      all ? 'svc.stop.all' : 'svc.stop',
+      all ? 'critical' : 'moderate',
+      all ? 'Stops every service on the system' : 'Stops a service',
+      c.nameArg,
+      { prod: true },
+    )
   },
   'start-process': (c) => {
     const verb = c.args.find(

@@ -289,6 +289,12 @@ const crontab: Rule = (c) => {
     const known =
       stdin.kind === 'literal' ? stdin.text : stdin.kind !== 'none' ? stdin.known?.text : undefined
     const span = stdin.kind === 'none' ? c.cmd.span : stdin.span
+    const keepsTable =
+      'pipeline' in stdin && (stdin.pipeline ?? []).some((p) => p.words[0]?.value === 'crontab')
+    if (known === undefined && keepsTable) {
+      c.emit('cron.edit', 'moderate', 'Rewrites the cron table from its current jobs', c.nameArg)
+      return
+    }
     if (known !== undefined) {
       // `(crontab -l; echo '…') | crontab -` adds jobs to the table it keeps.
       const keeps =
@@ -488,7 +494,7 @@ const volume =
   (what: string): Rule =>
   (c) => {
     if (c.args.some((a) => /^(-t|--test)$/.test(a.value))) return
-    const opts = c.opts({ shortWithValue: 'f' })
+    const opts = c.opts({ shortWithValue: 'S', longWithValue: ['select', 'config'] })
     if (opts.operands.length === 0 && !opts.short.has('a')) return
     c.emit(
       'disk.volume.destroy',
@@ -656,6 +662,33 @@ export const systemRules: Record<string, Rule> = {
   spctl: (c) => {
     if (c.args.some((a) => /--master-disable|--global-disable/.test(a.value)))
       c.emit('sec.gatekeeper.off', 'high', 'Turns off macOS Gatekeeper', c.nameArg)
+  },
+  make: (c) => {
+    if (
+      c.args.some((a) =>
+        /^(-n|--dry-run|--just-print|--recon|-q|--question|-p|--print-data-base)$/.test(a.value),
+      )
+    )
+      return
+    const opts = c.opts({
+      shortWithValue: 'CfIjlWo',
+      longWithValue: ['directory', 'file', 'makefile', 'jobs'],
+    })
+    const target = opts.operands.find(
+      (o) =>
+        !o.value.includes('=') &&
+        /^(install|uninstall|clean|distclean|mrproper|realclean|purge|deploy|release|publish)$/.test(
+          o.value,
+        ),
+    )
+    if (target)
+      c.emit(
+        'exec.make',
+        'moderate',
+        `Runs the Makefile's ${target.value} target (its commands are not checked)`,
+        target,
+        { prod: true },
+      )
   },
   killall5: (c) => {
     if (testsOnly(c)) return
