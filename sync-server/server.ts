@@ -56,6 +56,13 @@ export interface SyncServerOptions {
 /** What an HTTP extension gets from the server. */
 export interface ExtensionDeps {
   storage: Storage
+  /** The audit log (browse, verify) and the keys (checkpoint signatures, token minting). */
+  audit: AuditLog
+  keys: KeyRing
+  checkpointer: Checkpointer
+  /** Open connections (sessions), and a re-check after revoking or changing roles. */
+  connections(): Connection[]
+  recheckConnections(): Promise<void>
   logger: Logger
   maxBodyBytes: number
   /** Signs a bearer token in for a team (audits failures like every other sign-in). */
@@ -204,6 +211,11 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const extensions: HttpExtension[] = (options.extensions ?? []).map((make) =>
     make({
       storage,
+      audit,
+      keys,
+      checkpointer,
+      connections: () => [...conns],
+      recheckConnections: () => recheckConnections(),
       logger,
       maxBodyBytes: limits.maxHttpBodyBytes,
       authenticate: signIn,
