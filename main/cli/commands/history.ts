@@ -3,6 +3,7 @@ import { SEARCH_MODES, type HistoryFilter, type SearchMode } from '../../../cont
 import { readPackageVersion, resolveDataDir } from '../../config/paths'
 import type { HistoryAccess } from '../../control/history-access'
 import { IMPORT_FORMATS, importHistory, type ImportFormat } from '../../history/import'
+import { exportTrainingData, parsePreview, type TrainingExportCliOptions } from './history-training'
 
 interface FilterOptions {
   cwd?: string
@@ -119,11 +120,26 @@ export function registerHistoryCommands(program: Command): void {
   withFilters(
     history
       .command('export')
-      .description('Export as JSON lines or CSV to stdout (format: main/history/EXPORT.md)')
-      .option('-f, --format <format>', 'jsonl|csv', parseExportFormat, 'jsonl' as 'jsonl' | 'csv'),
-  ).action(async (options: FilterOptions & { format: 'jsonl' | 'csv' }) => {
+      .description(
+        'Export as JSON lines or CSV to stdout (format: main/history/EXPORT.md); --format training: AI requests as fine-tuning data, once allowed in Settings → Privacy',
+      )
+      .option(
+        '-f, --format <format>',
+        'jsonl|csv|training',
+        parseExportFormat,
+        'jsonl' as ExportFormat,
+      )
+      .option(
+        '--preview [n]',
+        'training: print the first n examples (5) as the export would',
+        parsePreview,
+      )
+      .option('--only-succeeded', 'training: leave out commands that then failed'),
+  ).action(async (options: FilterOptions & TrainingExportCliOptions & { format: ExportFormat }) => {
+    const { format } = options
+    if (format === 'training') return exportTrainingData(options)
     await withHistory(async (history) => {
-      await history.export(options.format, toFilter(options), (chunk) => writeOut(chunk))
+      await history.export(format, toFilter(options), (chunk) => writeOut(chunk))
     })
   })
 
@@ -221,9 +237,11 @@ function parseFormat(value: string): ImportFormat {
   throw new InvalidArgumentError(`Use one of ${IMPORT_FORMATS.join(', ')}`)
 }
 
-function parseExportFormat(value: string): 'jsonl' | 'csv' {
-  if (value === 'jsonl' || value === 'csv') return value
-  throw new InvalidArgumentError('Use jsonl or csv')
+type ExportFormat = 'jsonl' | 'csv' | 'training'
+
+function parseExportFormat(value: string): ExportFormat {
+  if (value === 'jsonl' || value === 'csv' || value === 'training') return value
+  throw new InvalidArgumentError('Use jsonl, csv or training')
 }
 
 function parseExit(value: string): HistoryFilter['exit'] {
