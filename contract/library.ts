@@ -298,7 +298,7 @@ export const libraryRequests = {
 
 export interface LibraryResults {
   'library:list': LibraryInfo[]
-  'library:open': { id: string; update: string }
+  'library:open': { id: string; update: string; presence: Presence[]; conflicts: FieldConflict[] }
   'library:save': Pattern
   'library:delete': null
   'library:search': { hits: PatternHit[]; tookMs: number }

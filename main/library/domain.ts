@@ -153,7 +153,12 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
       if (err instanceof CmdaiError) throw err
       throw new CmdaiError('invalid_input', 'That state vector cannot be read')
     }
-    return { id, update: Buffer.from(update).toString('base64') }
+    return {
+      id,
+      update: Buffer.from(update).toString('base64'),
+      presence: l.hub.presence(id),
+      conflicts: l.hub.conflicts(id),
+    }
   })
   router.handle('library:save', async ({ library, pattern }) =>
     (await ready()).hub.save(library, pattern),

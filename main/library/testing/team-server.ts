@@ -47,7 +47,7 @@ export async function startTeamServer(dataDir?: string): Promise<TeamServer> {
       let out = ''
       const timer = setTimeout(
         () => reject(new Error(`sync server did not start: ${out.slice(-2000)}`)),
-        60_000,
+        180_000,
       )
       const onData = (d: Buffer) => {
         out += d.toString()

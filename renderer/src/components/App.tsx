@@ -14,6 +14,8 @@ import { FirstRun, shouldShowFirstRun } from './onboarding/FirstRun'
 import { dialectOf, Palette } from './palette/Palette'
 import { SettingsPanel, type SettingsSection } from './settings/SettingsPanel'
 import { AgentApprovals } from './agents/AgentApprovals'
+import { LibraryPanel, type LibraryStart } from './library/LibraryPanel'
+import { useLibraries } from './library/use-library'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
 import { TerminalPane, type PaneStatus } from './TerminalPane'
@@ -33,6 +35,7 @@ interface Tab {
 type Panel =
   | { kind: 'palette'; request?: string }
   | { kind: 'history' }
+  | { kind: 'library'; start?: LibraryStart }
   | { kind: 'explain'; command: string }
   | { kind: 'models' }
   | { kind: 'settings'; section?: SettingsSection }
@@ -52,6 +55,7 @@ export function App({ api, connection }: Props) {
   const settings = useSettings(api).snapshot?.settings ?? null
   const llm = useLlmState(api)
   const historyStatus = useHistoryStatus(api)
+  const { libraries } = useLibraries(api)
   const theme = settings?.appearance.theme ?? 'system'
   const dark = theme === 'system' ? prefersDark : theme === 'dark'
   const [tabs, setTabs] = useState<Tab[]>(() => [newTab()])
@@ -156,6 +160,9 @@ export function App({ api, connection }: Props) {
       } else if (matchesShortcut(event, shortcuts?.newTab ?? 'Ctrl+Shift+T')) {
         take()
         addTab()
+      } else if (event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'l') {
+        take()
+        setPanel((p) => (p?.kind === 'library' ? null : { kind: 'library' }))
       } else if (event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'w') {
         take()
         closeTab(activeKey)
@@ -257,6 +264,12 @@ export function App({ api, connection }: Props) {
           modelNotice={modelNotice}
           onClose={closePanel}
           onGenerated={(t) => setTimings((list) => [t, ...list].slice(0, 5))}
+          onPattern={(hit) =>
+            setPanel({
+              kind: 'library',
+              start: { library: hit.library, patternId: hit.pattern.id, mode: 'run' },
+            })
+          }
         />
       )}
       {panel?.kind === 'models' && (
@@ -284,6 +297,14 @@ export function App({ api, connection }: Props) {
           onClose={closePanel}
         />
       )}
+      {panel?.kind === 'library' && (
+        <LibraryPanel
+          api={api}
+          target={{ ptyId: active?.status.ptyId ?? null, shell: dialectOf(active?.status.shell) }}
+          start={panel.start}
+          onClose={closePanel}
+        />
+      )}
       {panel?.kind === 'explain' && (
         <ExplainPanel
           api={api}
@@ -299,6 +320,8 @@ export function App({ api, connection }: Props) {
         connection={connState}
         llm={llm}
         history={historyStatus}
+        libraries={libraries}
+        onOpenLibrary={() => setPanel({ kind: 'library' })}
       />
     </div>
   )

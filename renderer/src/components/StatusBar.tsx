@@ -1,5 +1,6 @@
-import type { AppInfo, HistoryStatus, LlmState } from '../../../contract'
+import type { AppInfo, HistoryStatus, LibraryInfo, LlmState } from '../../../contract'
 import type { ConnectionState } from '../api/socket-bridge'
+import { describeSync } from './library/SyncStatus'
 import type { PaneStatus } from './TerminalPane'
 
 interface Props {
@@ -8,9 +9,21 @@ interface Props {
   connection: ConnectionState
   llm?: LlmState | null
   history?: HistoryStatus | null
+  /** Libraries with their team sync state. */
+  libraries?: LibraryInfo[]
+  onOpenLibrary?(): void
 }
 
-export function StatusBar({ info, status, connection, llm, history }: Props) {
+export function StatusBar({
+  info,
+  status,
+  connection,
+  llm,
+  history,
+  libraries = [],
+  onOpenLibrary,
+}: Props) {
+  const sync = describeSync(libraries)
   const home = info?.homeDir
   const cwd =
     status?.cwd && home && status.cwd.startsWith(home)
@@ -38,9 +51,15 @@ export function StatusBar({ info, status, connection, llm, history }: Props) {
       <span className="status-item" data-testid="status-db" title={history?.message ?? ''}>
         {describeHistory(history)}
       </span>
-      <span className="status-item" data-testid="status-sync">
-        sync: off
-      </span>
+      <button
+        type="button"
+        className={`status-item status-sync tone-${sync.tone}`}
+        data-testid="status-sync"
+        title={`${sync.detail}\nOpen the libraries (Ctrl+Shift+L)`}
+        onClick={onOpenLibrary}
+      >
+        {sync.text}
+      </button>
       {info?.host === 'browser' && (
         <span className={`status-item conn-${connection}`} data-testid="status-connection">
           {connection === 'open' ? 'browser mode' : connection}

@@ -1,5 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
-import type { HistorySearchHit, SafetyLevel, ShellDialect, Verdict } from '../../../../contract'
+import type {
+  HistorySearchHit,
+  PatternHit,
+  SafetyLevel,
+  ShellDialect,
+  Verdict,
+} from '../../../../contract'
 import { showControls } from '../../../../contract/display'
 import { errorMessage, type Api } from '../../api/client'
 import { Overlay } from '../Overlay'
@@ -22,10 +28,14 @@ interface Props {
   modelNotice?: string | null
   onClose(): void
   onGenerated?(timings: { totalMs: number; firstTokenMs: number; model: string }): void
+  /** A library pattern was chosen: fill in its parameters and run it (the library panel). */
+  onPattern?(hit: PatternHit): void
 }
 
 type Candidate =
-  { kind: 'ai'; command: string } | { kind: 'history'; command: string; hit: HistorySearchHit }
+  | { kind: 'ai'; command: string }
+  | { kind: 'history'; command: string; hit: HistorySearchHit }
+  | { kind: 'pattern'; command: string; pattern: PatternHit }
 
 export function dialectOf(shell: string | undefined): ShellDialect {
   const name = shell?.split('/').pop() ?? 'bash'
@@ -44,9 +54,11 @@ export function Palette({
   modelNotice,
   onClose,
   onGenerated,
+  onPattern,
 }: Props) {
   const [request, setRequest] = useState(initialRequest)
   const [hits, setHits] = useState<HistorySearchHit[]>([])
+  const [patternHits, setPatternHits] = useState<PatternHit[]>([])
   const [selected, setSelected] = useState(0)
   const [editing, setEditing] = useState(false)
   /** The user's version of the command; null until they edit. It stays after editing ends. */
@@ -75,6 +87,19 @@ export function Palette({
     return () => clearTimeout(timer)
   }, [api, request])
 
+  // Matching library patterns (they answer even with no model).
+  useEffect(() => {
+    const query = request.trim()
+    const timer = setTimeout(() => {
+      if (!query || !onPattern) return setPatternHits([])
+      api
+        .call('library:search', { query, limit: 3 })
+        .then((r) => setPatternHits(r.hits))
+        .catch(() => setPatternHits([]))
+    }, 120)
+    return () => clearTimeout(timer)
+  }, [api, request, onPattern])
+
   // A finished answer is a candidate even with an empty command: the card says so and E edits.
   const aiCommand = ai?.command ?? (ai?.phase === 'done' ? '' : null)
   const candidates: Candidate[] = useMemo(() => {
@@ -83,8 +108,10 @@ export function Palette({
     for (const hit of hits) {
       if (hit.command !== aiCommand) list.push({ kind: 'history', command: hit.command, hit })
     }
+    for (const pattern of patternHits)
+      list.push({ kind: 'pattern', command: pattern.pattern.command, pattern })
     return list
-  }, [aiCommand, hits])
+  }, [aiCommand, hits, patternHits])
   const candidate = candidates[Math.min(selected, candidates.length - 1)] ?? null
   const shownCommand = editText ?? candidate?.command ?? ''
 
@@ -161,6 +188,7 @@ export function Palette({
   }
 
   const runNow = async () => {
+    if (candidate?.kind === 'pattern') return onPattern?.(candidate.pattern)
     const command = shownCommand
     if (!command.trim()) return
     // Never act on a verdict for other text: check again if the last one is stale.
@@ -272,7 +300,8 @@ export function Palette({
     }
   }
 
-  const content: CardContent | null = candidate
+  const content: CardContent | null =
+    candidate && candidate.kind !== 'pattern'
     ? candidate.kind === 'ai'
       ? {
           source: 'ai',
@@ -349,6 +378,18 @@ export function Palette({
             onCancel={close}
           />
         )}
+        {candidate?.kind === 'pattern' && (
+          <div className="card" data-testid="palette-pattern">
+            <p>
+              <strong>{candidate.pattern.pattern.title}</strong>{' '}
+              <span className="muted">
+                from {candidate.pattern.library} · {candidate.pattern.risk} template
+              </span>
+            </p>
+            <code>{showControls(candidate.command)}</code>
+            <p className="muted">Enter: fill in its parameters and run it.</p>
+          </div>
+        )}
         {notice && (
           <p className="palette-notice" role="alert">
             {notice}
@@ -369,7 +410,9 @@ export function Palette({
                   setConfirming(false)
                 }}
               >
-                <span className="candidate-kind">{c.kind === 'ai' ? 'AI' : 'history'}</span>
+                <span className="candidate-kind">
+                  {c.kind === 'ai' ? 'AI' : c.kind === 'pattern' ? 'pattern' : 'history'}
+                </span>
                 <code>{showControls(c.command)}</code>
               </li>
             ))}
