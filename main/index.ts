@@ -3,6 +3,7 @@ import { app, BrowserWindow } from 'electron'
 import { mkdirSync } from 'node:fs'
 import { resolveDataDir } from './config/paths'
 import { registerIpc, type IpcBridge } from './electron/ipc'
+import { electronCipher } from './electron/secret-cipher'
 import { createMainWindow, installMenu, isOwnUrl } from './electron/window'
 import { createServices, type Services } from './services'
 
@@ -31,7 +32,12 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     const dataDir = resolveDataDir()
     mkdirSync(dataDir, { recursive: true })
-    services = createServices({ dataDir, host: 'electron', version: app.getVersion() })
+    services = createServices({
+      dataDir,
+      host: 'electron',
+      version: app.getVersion(),
+      secretCipher: electronCipher,
+    })
     ipc = registerIpc(services, isOwnUrl)
     installMenu(() => services?.events.emit('app:menu', { action: 'new-tab' }))
     openWindow()
