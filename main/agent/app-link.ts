@@ -18,7 +18,11 @@ export class AppLink {
   async get(): Promise<ControlClient | null> {
     if (this.client && !this.client.closed) return this.client
     this.client = null
-    this.connecting ??= connectToApp(this.dataDir, { client: this.info }).finally(() => {
+    // An app that is busy starting (its database opening) may take a while to answer.
+    this.connecting ??= connectToApp(this.dataDir, {
+      client: this.info,
+      timeoutMs: 15_000,
+    }).finally(() => {
       this.connecting = null
     })
     this.client = await this.connecting

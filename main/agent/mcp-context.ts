@@ -83,5 +83,7 @@ export function agentEvent(
 }
 
 export async function record(ctx: McpContext, event: AgentEventInput): Promise<void> {
-  await recordAgentEvent(ctx.dataDir, event, await ctx.app.get())
+  // Recording never fails a tool call: an app that does not answer means the spool.
+  const app = await ctx.app.get().catch(() => null)
+  await recordAgentEvent(ctx.dataDir, event, app)
 }

@@ -31,11 +31,17 @@ export interface ControlClient {
 
 export interface ConnectOptions {
   client: ControlClientInfo
-  /** How long connecting and the handshake may take (default 2 s). */
+  /**
+   * How long the handshake may take once connected (default 5 s). An app that accepts the
+   * connection but does not answer in time is busy (e.g. opening its database), not absent: that
+   * is a `timeout` error, never "no app".
+   */
   timeoutMs?: number
 }
 
 const MAX_RESPONSE_BYTES = 512 * 1024 * 1024
+/** Connecting to a Unix socket is local: a listening app accepts at once (the kernel does). */
+const CONNECT_TIMEOUT_MS = 2_000
 
 /**
  * Connects to the app running on this data dir, or resolves null when none runs (no control.json,
@@ -71,7 +77,7 @@ export async function connectToApp(
       throw new CmdaiError('forbidden', `Refusing to use ${paths.socket}: another user owns it`)
     }
   }
-  const socket = await open(paths.socket, options.timeoutMs ?? 2_000)
+  const socket = await open(paths.socket, CONNECT_TIMEOUT_MS)
   if (!socket) return null
   return handshake(socket, info.token, options)
 }
@@ -131,10 +137,15 @@ function handshake(
 
   return new Promise((resolve, reject) => {
     let welcomed = false
+    const timeoutMs = options.timeoutMs ?? 5_000
     const timer = setTimeout(() => {
+      closedWith = new CmdaiError(
+        'timeout',
+        `The cmdai app is running but did not answer within ${timeoutMs / 1000} s (busy starting?); try again`,
+      )
+      reject(closedWith)
       socket.destroy()
-      resolve(null)
-    }, options.timeoutMs ?? 2_000)
+    }, timeoutMs)
 
     const onFrame = (f: ControlServerFrame) => {
       if (f.t === 'welcome') {

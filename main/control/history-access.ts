@@ -56,7 +56,7 @@ export async function withHistory<T>(
   client: ControlClientInfo,
   fn: (history: HistoryAccess) => Promise<T>,
 ): Promise<T> {
-  const app = await connectToApp(dataDir, { client })
+  const app = await connectToApp(dataDir, { client, timeoutMs: 15_000 })
   if (app) {
     try {
       return await fn(throughApp(app))
@@ -128,6 +128,8 @@ export async function openLocalHistory(dataDir: string): Promise<HistoryStore> {
     dir: join(dataDir, 'history'),
     redact: redactForHistory,
     owner: 'cli',
+    // Built by the first search, if any: import, export and delete do not need it.
+    searchIndex: false,
   })
   try {
     await drainSpool(
