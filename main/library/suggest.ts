@@ -40,6 +40,8 @@ function split(command: string): Word[] {
 
 const KINDS: Array<[RegExp, string]> = [
   [/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, 'url'],
+  // scp/rsync targets: user@host:path
+  [/^([\w.-]+@)?[\w.-]+:\S*$/, 'host'],
   [/^(\d{1,3}\.){3}\d{1,3}(:\d+)?$/, 'host'],
   [/^[\w.-]+@[\w.-]+$/, 'host'],
   [/^(~|\.{1,2})?\/\S*$|^\S+\/\S+$/, 'path'],

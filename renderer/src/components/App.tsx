@@ -294,6 +294,23 @@ export function App({ api, connection }: Props) {
           cwd={active?.status.cwd}
           onInsert={insertAtPrompt}
           onExplain={(command) => setPanel({ kind: 'explain', command })}
+          onSaveAsPattern={(commands) =>
+            void api.call('library:suggest', { commands }).then(
+              (s) =>
+                setPanel({
+                  kind: 'library',
+                  start: {
+                    mode: 'new',
+                    draft: {
+                      title: commands[0]!.slice(0, 80),
+                      command: s.command,
+                      parameters: s.parameters,
+                    },
+                  },
+                }),
+              () => undefined,
+            )
+          }
           onClose={closePanel}
         />
       )}

@@ -11,6 +11,8 @@ interface Props {
   /** Put the command at the prompt of the active terminal, without running it. */
   onInsert(command: string): void
   onExplain(command: string): void
+  /** Turn the chosen command (with similar ones as examples) into a library pattern. */
+  onSaveAsPattern?(commands: string[]): void
   onClose(): void
 }
 
@@ -22,7 +24,7 @@ const MODES: Array<{ mode: SearchMode; label: string }> = [
 ]
 
 /** Ctrl+R: search everything that ran in cmdai's terminals (and imported history). */
-export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) {
+export function HistoryPanel({ api, cwd, onInsert, onExplain, onSaveAsPattern, onClose }: Props) {
   const [query, setQuery] = useState('')
   const [mode, setMode] = useState<SearchMode>('fuzzy')
   const [hereOnly, setHereOnly] = useState(false)
@@ -229,10 +231,31 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onClose }: Props) 
         >
           Delete
         </button>{' '}
-        (Shift+Del) · Esc close
+        (Shift+Del) ·{' '}
+        {onSaveAsPattern && (
+          <>
+            <button
+              disabled={!current}
+              onClick={() => current && onSaveAsPattern(similarCommands(current.command, hits))}
+            >
+              Save as pattern
+            </button>{' '}
+            ·{' '}
+          </>
+        )}
+        Esc close
       </footer>
     </Overlay>
   )
+}
+
+/** The chosen command first, then up to 9 others with the same program (examples of what varies). */
+function similarCommands(command: string, hits: HistorySearchHit[]): string[] {
+  const program = command.trim().split(/\s+/)[0]
+  const others = hits
+    .map((h) => h.command)
+    .filter((c) => c !== command && c.trim().split(/\s+/)[0] === program)
+  return [command, ...others.slice(0, 9)]
 }
 
 /** How long a run took: `12 ms`, `1.4 s`, `2 min 5 s`. */

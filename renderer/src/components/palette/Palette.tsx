@@ -302,22 +302,22 @@ export function Palette({
 
   const content: CardContent | null =
     candidate && candidate.kind !== 'pattern'
-    ? candidate.kind === 'ai'
-      ? {
-          source: 'ai',
-          command: candidate.command,
-          explanation: ai?.explanation ?? (ai?.phase === 'done' ? '' : ''),
-          assumptions: ai?.result?.assumptions ?? [],
-          needsInput: ai?.result?.needsInput ?? null,
-          model: ai?.result?.model,
-          streaming: ai?.phase === 'command',
-        }
-      : {
-          source: 'history',
-          command: candidate.command,
-          historyNote: historyNote(candidate.hit),
-        }
-    : null
+      ? candidate.kind === 'ai'
+        ? {
+            source: 'ai',
+            command: candidate.command,
+            explanation: ai?.explanation ?? (ai?.phase === 'done' ? '' : ''),
+            assumptions: ai?.result?.assumptions ?? [],
+            needsInput: ai?.result?.needsInput ?? null,
+            model: ai?.result?.model,
+            streaming: ai?.phase === 'command',
+          }
+        : {
+            source: 'history',
+            command: candidate.command,
+            historyNote: historyNote(candidate.hit),
+          }
+      : null
 
   return (
     <Overlay labelledBy="palette-title" testId="palette" onClose={close} onKeyDown={onKeyDown}>
