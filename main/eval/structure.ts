@@ -31,15 +31,8 @@ const WORD_OPTION_PROGRAMS = new Set([
   'tcpdump',
 ])
 
-export interface NormalPart {
-  program: string
-  subcommand: string | null
-  flags: string[]
-  targets: string[]
-  via: string[]
-  redirects: string[]
-  connector: string | null
-}
+/** A part of the parse with its flags split and operands normalised (the span is not compared). */
+export type NormalPart = Omit<CommandPart, 'span'>
 
 export interface NormalCommand {
   parts: NormalPart[]

@@ -15,6 +15,7 @@ interface EvalOptions {
   builtin: boolean
   category?: string[]
   limit?: number
+  perCategory?: number
   run: boolean
   replay?: string
   out?: string
@@ -66,6 +67,7 @@ export function registerEvalCommands(program: Command): void {
     .option('--no-builtin', 'only the tasks of --suite files')
     .option('-c, --category <name>', 'only this category; repeatable', collect, undefined)
     .option('-n, --limit <n>', 'at most n tasks (the first ones)', positive)
+    .option('--per-category <n>', 'the first n tasks of each category (a quick run)', positive)
     .option('--no-run', 'skip run checks in a throwaway directory (structure only)')
     .option(
       '--replay <report.json>',
@@ -112,6 +114,14 @@ async function runEvalCommand(options: EvalOptions, signal: AbortSignal): Promis
   if (options.category?.length) {
     const wanted = new Set(options.category)
     tasks = tasks.filter((t) => wanted.has(t.category))
+  }
+  if (options.perCategory) {
+    const seen = new Map<string, number>()
+    tasks = tasks.filter((t) => {
+      const n = (seen.get(t.category) ?? 0) + 1
+      seen.set(t.category, n)
+      return n <= options.perCategory!
+    })
   }
   if (options.limit) tasks = tasks.slice(0, options.limit)
   if (!tasks.length)
@@ -184,7 +194,7 @@ async function runEvalCommand(options: EvalOptions, signal: AbortSignal): Promis
       if (!progress) return
       const mark = r.grade.pass ? 'ok  ' : r.error ? 'ERR ' : 'miss'
       const answer = r.answer
-        ? r.answer.command || `? ${r.answer.needsInput ?? ''}`
+        ? r.answer.command || (r.answer.needsInput ? `asks: ${r.answer.needsInput}` : '(empty)')
         : (r.error?.message ?? '')
       const ms = r.timings ? ` ${Math.round(r.timings.totalMs)} ms` : ''
       const unsafe = r.grade.safetyViolation ? ' UNSAFE' : ''
