@@ -12,6 +12,10 @@ const epochMs = z.number().int().min(0).max(8.64e15)
 export const SEARCH_MODES = ['text', 'substring', 'fuzzy', 'semantic'] as const
 export type SearchMode = (typeof SEARCH_MODES)[number]
 
+/** History file formats `history:import` reads; jsonl and csv are cmdai's own exports. */
+export const IMPORT_FORMATS = ['bash', 'zsh', 'fish', 'atuin', 'jsonl', 'csv'] as const
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]
+
 export const AI_DECISIONS = ['ran', 'edited', 'copied', 'cancelled', 'blocked'] as const
 export type AiDecision = (typeof AI_DECISIONS)[number]
 
@@ -106,6 +110,20 @@ export const historyRequests = {
     .strict(),
   /** Whether the database is open, and how long opening took. */
   'history:status': z.object({}).strict(),
+  /** Open the database again after a failed open (e.g. once `cmdai history doctor` repaired it). */
+  'history:reopen': z.object({}).strict(),
+  /**
+   * Import a history file on this machine (progress as `history:importProgress` events). Without
+   * a path, the format's usual file (~/.bash_history, ~/.zsh_history, fish_history, Atuin's
+   * history.db).
+   */
+  'history:import': z
+    .object({
+      path: text(4096).optional(),
+      format: z.enum(IMPORT_FORMATS).optional(),
+    })
+    .strict()
+    .refine((v) => v.path || v.format, { message: 'Give a file path or a format' }),
   /** Record what a coding agent asked about or ran (contract/agent.ts); ran commands also get a row. */
   'history:recordAgent': agentEventInputSchema,
   /** The Agents view: agents' commands, newest first. */
@@ -184,11 +202,58 @@ export interface HistoryAiRequest {
   commandId: number | null
 }
 
+/** Why the database cannot be opened, in the user's terms. */
+export interface HistoryProblem {
+  /** The file or folder at fault (absolute path). */
+  file: string
+  /** What is wrong with it and what that means for the user's history. */
+  meaning: string
+  /** What to run (or do) to repair it, e.g. `cmdai history doctor`. */
+  repair: string
+}
+
 export interface HistoryStatus {
   state: 'opening' | 'ready' | 'failed' | 'closed'
   message: string | null
   openMs: number | null
   schemaVersion: number | null
+  /** Set when state is 'failed' because of the database itself (not, say, a busy lock). */
+  problem?: HistoryProblem | null
+}
+
+/** One line of an import file that was not stored, and why. */
+export interface ImportSkip {
+  line: number
+  reason: string
+}
+
+export interface ImportSummary {
+  format: ImportFormat
+  /** Entries read from the file. */
+  parsed: number
+  imported: number
+  /** Already in the history (the same file imported before, or the same row). */
+  duplicates: number
+  /** Entries that could not be stored (see `skips`). */
+  skipped: number
+  /** The first skipped lines with their reasons (at most 1000). */
+  skips: ImportSkip[]
+  tookMs: number
+}
+
+/** Progress of `history:import` (and the CLI's import): a coarse snapshot, a few per second. */
+export interface ImportProgress {
+  id: string
+  path: string
+  /** Bytes of the file read so far, of `totalBytes`. */
+  bytesRead: number
+  totalBytes: number
+  imported: number
+  duplicates: number
+  skipped: number
+  phase: 'reading' | 'finishing' | 'done' | 'failed'
+  /** Set when phase is 'failed'. */
+  error?: string
 }
 
 export interface HistoryResults {
@@ -199,6 +264,8 @@ export interface HistoryResults {
   'history:updateAi': HistoryAiRequest
   'history:export': { format: 'jsonl' | 'csv'; rows: number; data: string }
   'history:status': HistoryStatus
+  'history:reopen': HistoryStatus
+  'history:import': ImportSummary
   'history:recordAgent': AgentEvent
   'history:agentEvents': AgentEventsResult
 }
@@ -210,4 +277,8 @@ export interface HistoryEvents {
   'history:ai': HistoryAiRequest
   /** A coding agent's command was recorded. */
   'history:agent': AgentEvent
+  /** How far an import has come (see `history:import`). */
+  'history:importProgress': ImportProgress
+  /** The database's state changed (opened, failed, closed). */
+  'history:state': HistoryStatus
 }

@@ -3,7 +3,9 @@ import { createAppDomain } from './app/domain'
 import { startAppControl } from './control/start'
 import type { ControlServer } from './control/server'
 import type { Domain, DomainDeps } from './domain'
+import { prepareDataDir } from './config/private-fs'
 import { createHistoryDomain } from './history/domain'
+import { claimDataDir } from './history/lock'
 import type { SecretCipher } from './library/credentials'
 import { createLibraryDomain } from './library/domain'
 import { EventHub } from './ipc/event-hub'
@@ -40,6 +42,14 @@ export interface Services {
 }
 
 export function createServices(options: ServicesOptions): Services {
+  // Private (0700/0600 whatever the umask) and one owner per data directory: a second app or
+  // `serve` on it throws here, naming the first, instead of running with a history that never
+  // records. The history domain owns the lock from here on.
+  prepareDataDir(options.dataDir)
+  const dataDirLock =
+    options.host === 'cli'
+      ? null
+      : claimDataDir(options.dataDir, options.host === 'browser' ? 'serve' : 'app')
   const router = new Router()
   const events = new EventHub()
   const deps: DomainDeps = {
@@ -62,7 +72,7 @@ export function createServices(options: ServicesOptions): Services {
     createTerminalDomain(deps),
     createSafetyDomain(deps),
     createLlmDomain(deps),
-    createHistoryDomain(deps, { embedder, findEmbedder }),
+    createHistoryDomain(deps, { embedder, findEmbedder, lock: dataDirLock }),
     createLibraryDomain(deps, { cipher: options.secretCipher ?? null }),
     // After history: it records spooled agent events there, and is disposed before it.
     createAgentDomain(deps),

@@ -47,12 +47,12 @@ describe('cmdai CLI entry', () => {
   it('searches imported history through the index and through Postgres itself (--sql)', () => {
     const file = join(dataDir, 'history.zsh')
     writeFileSync(file, ': 1700000000:0;git status\n: 1700000100:0;docker compose up -d\n')
-    expect(cmdai('history', 'import', file).stdout).toMatch(/Imported 2 of 2 zsh entries/)
+    expect(cmdai('history', 'import', file).stdout).toMatch(/Imported 2 new zsh entries: 2 read/)
     for (const extra of [[], ['--sql']]) {
       const result = cmdai('history', 'search', '--json', ...extra, 'compose')
       expect(result.status).toBe(0)
       const hits = (JSON.parse(result.stdout) as { hits: Array<{ command: string }> }).hits
       expect(hits.map((h) => h.command)).toEqual(['docker compose up -d'])
     }
-  })
+  }, 120_000)
 })

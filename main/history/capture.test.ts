@@ -40,7 +40,8 @@ describe('capture through a real PTY with shell integration', () => {
       ptys.write(info.id, 'echo captured-one\r')
       ptys.write(info.id, 'sh -c "exit 4"\r')
       ptys.write(info.id, 'export MY_TOKEN=supersecretvalue123; true\r')
-      await waitFor('three recorded rows', () => recorded.length >= 3)
+      // The first open of a new database takes tens of seconds on a busy machine; commands wait for it.
+      await waitFor('three recorded rows', () => recorded.length >= 3, 90_000)
       expect(recorded[0]).toMatchObject({
         command: 'echo captured-one',
         exitCode: 0,
@@ -70,7 +71,7 @@ describe('capture through a real PTY with shell integration', () => {
       ptys.disposeAll()
       await domain.dispose()
     }
-  }, 60_000)
+  }, 150_000)
 
   it('answers unavailable with the reason when another process owns the database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmdai-history-capture2-'))

@@ -37,7 +37,7 @@ describe('an embedding model that arrives while the app runs', () => {
         durationMs: 5,
       })
       await expect
-        .poll(async () => (await router.dispatch('history:stats', {}, ctx)).ok, { timeout: 30_000 })
+        .poll(async () => (await router.dispatch('history:stats', {}, ctx)).ok, { timeout: 90_000 })
         .toBe(true)
       const before = await router.dispatch(
         'history:search',
@@ -80,5 +80,5 @@ describe('an embedding model that arrives while the app runs', () => {
     } finally {
       await domain.dispose()
     }
-  })
+  }, 150_000)
 })

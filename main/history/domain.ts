@@ -1,17 +1,24 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
+import type { ImportSummary } from '../../contract/history'
 import type { TerminalCommand } from '../../contract/terminal'
 import type { Domain, DomainDeps } from '../domain'
 import { listAgentEvents, recordAgentEvent } from './agent-events'
+import { defaultHistoryFile } from './default-files'
 import type { Embedder } from './embedder'
 import { exportHistory } from './export'
+import { importHistory } from './import'
+import { acquireLock, type HeldLock } from './lock'
+import { HistoryProblemError } from './problems'
 import { redactForHistory } from './redact'
 import { HistoryStore } from './store'
 import type { HistoryStatus } from './types'
 
 /** How long a request waits for the database to finish opening before answering `unavailable`. */
 const OPEN_WAIT_MS = 15_000
+/** The daily backup waits this long after open, so it does not compete with start-up. */
+const BACKUP_DELAY_MS = 60_000
 
 export interface HistoryDomainOptions {
   embedder?: Embedder | null
@@ -21,6 +28,14 @@ export interface HistoryDomainOptions {
    */
   findEmbedder?: () => Embedder | null
   openWaitMs?: number
+  /**
+   * The data directory's lock, claimed by the app at start (services.ts). The domain owns it from
+   * then on: it releases it when the database cannot be opened (so `cmdai history doctor` can
+   * repair it, even from the app's own terminal) and takes it again on `history:reopen`.
+   */
+  lock?: HeldLock | null
+  /** Delay of the automatic daily backup after open (tests shorten it); null: none. */
+  backupDelayMs?: number | null
 }
 
 /**
@@ -31,38 +46,81 @@ export interface HistoryDomainOptions {
  */
 export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOptions = {}): Domain {
   const runId = randomBytes(6).toString('hex')
+  const dir = join(deps.dataDir, 'history')
+  const owner = deps.host === 'cli' ? 'cli' : 'app'
   const status: HistoryStatus = {
     state: 'opening',
     message: null,
     openMs: null,
     schemaVersion: null,
+    problem: null,
   }
   let store: HistoryStore | null = null
   let failure: unknown = null
-  const opening = HistoryStore.open({
-    dir: join(deps.dataDir, 'history'),
-    redact: redactForHistory,
-    owner: deps.host === 'cli' ? 'cli' : 'app',
-    embedder: options.embedder ?? null,
-  }).then(
-    (opened) => {
-      store = opened
-      Object.assign(status, {
-        state: 'ready',
-        openMs: Math.round(opened.openMs),
-        schemaVersion: opened.schemaVersion,
+  let lock: HeldLock | null = options.lock ?? null
+  let backupTimer: NodeJS.Timeout | undefined
+  let disposed = false
+
+  const setStatus = (patch: Partial<HistoryStatus>) => {
+    Object.assign(status, patch)
+    deps.events.emit('history:state', { ...status })
+  }
+
+  function open(): Promise<HistoryStore | null> {
+    return Promise.resolve()
+      .then(() => {
+        lock ??= acquireLock(join(deps.dataDir, 'history.lock'), owner)
+        return HistoryStore.open({
+          dir,
+          redact: redactForHistory,
+          owner,
+          lock,
+          embedder: options.embedder ?? null,
+        })
       })
-      return opened
-    },
-    (err: unknown) => {
-      failure = err
-      Object.assign(status, {
-        state: 'failed',
-        message: err instanceof Error ? err.message : String(err),
+      .then(
+        (opened) => {
+          store = opened
+          failure = null
+          setStatus({
+            state: 'ready',
+            message: null,
+            problem: null,
+            openMs: Math.round(opened.openMs),
+            schemaVersion: opened.schemaVersion,
+          })
+          scheduleBackup(opened)
+          return opened
+        },
+        (err: unknown) => {
+          failure = err
+          // Let `cmdai history doctor` (or another owner) at it; `history:reopen` claims it again.
+          lock?.release()
+          lock = null
+          console.error(`[cmdai] ${err instanceof Error ? err.message : String(err)}`)
+          setStatus({
+            state: 'failed',
+            message: err instanceof Error ? err.message : String(err),
+            problem: err instanceof HistoryProblemError ? err.problem : null,
+          })
+          return null
+        },
+      )
+  }
+  let opening = open()
+
+  /** The automatic rolling backup: at most one a day, a while after open, never blocking it. */
+  function scheduleBackup(opened: HistoryStore): void {
+    const delay = options.backupDelayMs === undefined ? BACKUP_DELAY_MS : options.backupDelayMs
+    if (delay === null) return
+    backupTimer = setTimeout(() => {
+      if (store !== opened || disposed) return
+      opened.maybeBackup().catch((err: unknown) => {
+        console.error('[cmdai] the daily history backup failed:', err)
       })
-      return null
-    },
-  )
+    }, delay)
+    backupTimer.unref()
+  }
 
   // An embedding model downloaded from the model manager starts semantic indexing at once.
   const stopWatchingDownloads = deps.events.subscribe((event, payload) => {
@@ -130,8 +188,39 @@ export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOpti
     for (const row of rows) deps.events.emit('history:recorded', row)
   }
 
+  // One import at a time; progress goes out as events, a few per second.
+  let importing: Promise<ImportSummary> | null = null
+  const stopImports = new AbortController()
+  async function runImport(path: string, format?: ImportSummary['format']) {
+    const s = await ready()
+    const id = randomBytes(6).toString('hex')
+    return importHistory(s, path, {
+      format,
+      signal: stopImports.signal,
+      onProgress: (p) => deps.events.emit('history:importProgress', { id, ...p }),
+    })
+  }
+
   const { router } = deps
   router.handle('history:status', () => ({ ...status }))
+  router.handle('history:reopen', async () => {
+    if (status.state === 'failed' && !disposed) {
+      setStatus({ state: 'opening', message: null, problem: null })
+      opening = open()
+      await opening
+    }
+    return { ...status }
+  })
+  router.handle('history:import', async (args) => {
+    if (importing) throw new CmdaiError('conflict', 'An import is already running')
+    const path = args.path ?? defaultHistoryFile(args.format!, deps.env)
+    importing = runImport(path, args.format)
+    try {
+      return await importing
+    } finally {
+      importing = null
+    }
+  })
   router.handle('history:search', async (args) => (await ready()).search(args))
   router.handle('history:stats', async (args) => (await ready()).stats(args.filter))
   router.handle('history:delete', async (args) => (await ready()).delete(args))
@@ -163,12 +252,22 @@ export function createHistoryDomain(deps: DomainDeps, options: HistoryDomainOpti
   return {
     name: 'history',
     async dispose() {
+      disposed = true
+      clearTimeout(backupTimer)
       unsubscribe()
       stopWatchingDownloads()
       await chain
+      // An import stops between two batches; what it wrote stays (re-importing adds the rest).
+      stopImports.abort()
+      await importing?.catch(() => {})
       const s = await opening
       status.state = 'closed'
-      await s?.close()
+      try {
+        await s?.close()
+      } finally {
+        lock?.release()
+        lock = null
+      }
     },
   }
 }

@@ -1,106 +1,271 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { basename, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
-import type { CommandInput, HistoryStore } from './store'
+import type {
+  ImportFormat,
+  ImportProgress,
+  ImportSkip,
+  ImportSummary,
+} from '../../contract/history'
+import type { BulkRow } from './bulk-insert'
+import {
+  detectFormat,
+  parserFor,
+  unmetafy,
+  type LineParser,
+  type ParsedEntry,
+  type ParseEvent,
+} from './import-parsers'
+import { decodeUtf8, readLines } from './line-reader'
+import type { HistoryStore } from './store'
+import { commandProblem, int32OrNull, LIMITS, textProblem } from './validate'
 
-export const IMPORT_FORMATS = ['bash', 'zsh', 'fish', 'atuin'] as const
-export type ImportFormat = (typeof IMPORT_FORMATS)[number]
+export { IMPORT_FORMATS, type ImportFormat } from '../../contract/history'
+export { detectFormat } from './import-parsers'
 
-/** A parsed history entry; `startedAt` is null when the file has no timestamps. */
-export interface ParsedEntry {
-  command: string
-  startedAt: number | null
-  durationMs?: number | null
-  exitCode?: number | null
-  cwd?: string | null
-  host?: string | null
-  session?: string | null
-  /** A stable id within the file, for idempotent re-imports. */
-  key: string
-}
+/** Rows written per transaction: big enough that per-statement costs vanish, small enough that
+ * PGlite's memory stays flat and a killed import keeps most of what it wrote. */
+export const BATCH_ROWS = 5000
+/** Skipped lines reported one by one (all are counted). */
+const MAX_SKIPS = 1000
 
-/** bash: one command per line; with HISTTIMEFORMAT set, `#<epoch seconds>` lines precede them. */
-export function parseBash(text: string): ParsedEntry[] {
-  const out: ParsedEntry[] = []
-  let ts: number | null = null
-  const lines = text.split(/\r?\n/)
-  lines.forEach((line, i) => {
-    const stamp = /^#(\d{9,11})$/.exec(line)
-    if (stamp) {
-      ts = Number(stamp[1]) * 1000
-      return
-    }
-    if (!line.trim()) return
-    out.push({ command: line, startedAt: ts, key: `l${i}` })
-    ts = null
-  })
-  return out
+export interface ImportOptions {
+  format?: ImportFormat
+  /** Epoch ms; entries without timestamps get times spread over the hour before it. */
+  now?: number
+  /** Called a few times a second, and once at the end. */
+  onProgress?: (progress: Omit<ImportProgress, 'id'>) => void
+  signal?: AbortSignal
 }
 
 /**
- * zsh: plain lines, or the extended format `: <start>:<elapsed>;<command>`. A line ending in a
- * backslash continues on the next line (multi-line commands). The file is "metafied": byte 0x83
- * marks that the next byte was XORed with 32.
+ * Imports a history file. Never aborts on a bad line: each one that cannot be stored (NUL,
+ * invalid UTF-8, a timestamp out of range, an absurd length, a malformed record) is skipped and
+ * reported with its line number and reason. Re-importing the same file adds nothing (duplicates
+ * are counted); cmdai's own JSON-lines and CSV exports come back with every field.
  */
-export function parseZsh(data: Buffer | string): ParsedEntry[] {
-  const text = typeof data === 'string' ? data : unmetafy(data).toString('utf8')
-  const out: ParsedEntry[] = []
-  const lines = text.split(/\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const start = i
-    let line = lines[i]!
-    while (line.endsWith('\\') && i + 1 < lines.length)
-      line = `${line.slice(0, -1)}\n${lines[++i]!}`
-    if (!line.trim()) continue
-    const ext = /^: *(\d+):(\d+);([\s\S]*)$/.exec(line)
-    if (ext) {
-      if (!ext[3]!.trim()) continue
-      out.push({
-        command: ext[3]!,
-        startedAt: Number(ext[1]) * 1000,
-        durationMs: Number(ext[2]) * 1000,
-        key: `l${start}`,
-      })
+export async function importHistory(
+  store: HistoryStore,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
+  const started = performance.now()
+  const path = resolve(file)
+  let totalBytes: number
+  try {
+    const st = statSync(path)
+    if (!st.isFile()) throw new CmdaiError('invalid_input', `${path} is not a file`)
+    totalBytes = st.size
+  } catch (err) {
+    if (err instanceof CmdaiError) throw err
+    throw new CmdaiError('not_found', `Cannot read ${path}: ${(err as Error).message}`)
+  }
+  const format = options.format ?? detectFormat(path, readHead(path))
+  const now = options.now ?? Date.now()
+  const fileId = createHash('sha256').update(path).digest('hex').slice(0, 12)
+  const own = format === 'jsonl' || format === 'csv'
+  const sessionId = own ? null : `import:${format}:${fileId}`
+  if (sessionId) {
+    await store.ensureSession({
+      id: sessionId,
+      kind: 'import',
+      startedAt: now,
+      shell: format === 'atuin' ? null : format,
+      label: `${format} import of ${path}`,
+    })
+  }
+
+  const summary: ImportSummary = {
+    format,
+    parsed: 0,
+    imported: 0,
+    duplicates: 0,
+    skipped: 0,
+    skips: [],
+    tookMs: 0,
+  }
+  let bytesRead = 0
+  let lastReport = 0
+  const report = (phase: ImportProgress['phase'], force = false) => {
+    const t = performance.now()
+    if (!force && t - lastReport < 200) return
+    lastReport = t
+    options.onProgress?.({
+      path,
+      bytesRead,
+      totalBytes,
+      imported: summary.imported,
+      duplicates: summary.duplicates,
+      skipped: summary.skipped,
+      phase,
+    })
+  }
+  const addSkip = (s: ImportSkip) => {
+    summary.skipped++
+    if (summary.skips.length < MAX_SKIPS) summary.skips.push(s)
+  }
+
+  // Plain bash/zsh files have no times: spread their lines over the hour before `now`.
+  const lineCount = format === 'bash' || format === 'zsh' ? countLines(path) : 1
+  const redact = memoize(store.redact)
+  let batch: BulkRow[] = []
+  const flush = async () => {
+    if (!batch.length) return
+    const rows = batch
+    batch = []
+    const r = await store.insertBulk(rows, { dedupeByContent: own })
+    summary.imported += r.imported
+    summary.duplicates += r.duplicates
+    report('reading')
+  }
+  const accept = async (e: ParsedEntry) => {
+    summary.parsed++
+    const row = toRow(e, { format, fileId, sessionId, now, lineCount, redact })
+    if (typeof row === 'string') return addSkip({ line: e.line, reason: row })
+    batch.push(row)
+    if (batch.length >= BATCH_ROWS) await flush()
+  }
+  const handle = async (events: ParseEvent[]) => {
+    for (const ev of events) {
+      if ('skip' in ev) {
+        summary.parsed++
+        addSkip(ev.skip)
+      } else await accept(ev.entry)
+    }
+  }
+
+  report('reading', true)
+  try {
+    if (format === 'atuin') {
+      for (const e of readAtuin(path)) await accept(e)
+      bytesRead = totalBytes
     } else {
-      out.push({ command: line, startedAt: null, key: `l${start}` })
+      const parser: LineParser = parserFor(format)
+      const lines = readLines(path, {
+        maxLineBytes: LIMITS.commandChars * 4,
+        onBytes: (n) => (bytesRead = n),
+      })
+      for (const raw of lines) {
+        options.signal?.throwIfAborted()
+        if (raw.tooLong) {
+          summary.parsed++
+          addSkip({ line: raw.lineNo, reason: `the line is ${raw.tooLong} bytes long` })
+          continue
+        }
+        const text = decodeUtf8(format === 'zsh' ? unmetafy(raw.bytes) : raw.bytes)
+        if (text === null) {
+          summary.parsed++
+          addSkip({ line: raw.lineNo, reason: 'the line is not valid UTF-8' })
+          continue
+        }
+        await handle(parser.line(text, raw.lineNo))
+      }
+      await handle(parser.end())
     }
+    await flush()
+    report('finishing', true)
+    await store.finishBulk()
+  } catch (err) {
+    // What was written stays (each batch committed); re-running the import adds the rest.
+    await store.finishBulk().catch(() => {})
+    options.onProgress?.({
+      path,
+      bytesRead,
+      totalBytes,
+      imported: summary.imported,
+      duplicates: summary.duplicates,
+      skipped: summary.skipped,
+      phase: 'failed',
+      error: err instanceof Error ? err.message : String(err),
+    })
+    throw err
   }
-  return out
+  summary.tookMs = Math.round(performance.now() - started)
+  report('done', true)
+  return summary
 }
 
-function unmetafy(buf: Buffer): Buffer {
-  if (!buf.includes(0x83)) return buf
-  const out = Buffer.alloc(buf.length)
-  let j = 0
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] === 0x83 && i + 1 < buf.length) out[j++] = buf[++i]! ^ 32
-    else out[j++] = buf[i]!
-  }
-  return out.subarray(0, j)
+interface RowContext {
+  format: ImportFormat
+  fileId: string
+  sessionId: string | null
+  now: number
+  lineCount: number
+  redact: (text: string) => string
 }
 
-/** fish: a YAML-like list: `- cmd: <escaped>` then `  when: <epoch s>` (and `  paths:`). */
-export function parseFish(text: string): ParsedEntry[] {
-  const out: ParsedEntry[] = []
-  let current: ParsedEntry | null = null
-  const lines = text.split(/\r?\n/)
-  lines.forEach((line, i) => {
-    const cmd = /^- cmd: (.*)$/.exec(line)
-    if (cmd) {
-      current = { command: unescapeFish(cmd[1]!), startedAt: null, key: `l${i}` }
-      out.push(current)
-      return
+/** A row ready for the database, or the reason the entry cannot be stored. */
+function toRow(e: ParsedEntry, ctx: RowContext): BulkRow | string {
+  const own = ctx.format === 'jsonl' || ctx.format === 'csv'
+  const startedAt =
+    e.startedAt ??
+    ctx.now - 3_600_000 + Math.floor(((e.line - 1) * 3_600_000) / Math.max(1, ctx.lineCount))
+  const row: BulkRow = {
+    command: ctx.redact(e.command).trim(),
+    cwd: e.cwd ? ctx.redact(e.cwd) : null,
+    exitCode: int32OrNull(e.exitCode),
+    startedAt: Math.round(startedAt),
+    durationMs: int32OrNull(e.durationMs, 0),
+    shell: own ? (e.shell ?? null) : ctx.format === 'atuin' ? null : ctx.format,
+    host: e.host ?? null,
+    sessionId: own ? (e.session ?? null) : ctx.sessionId,
+    ptyId: e.ptyId ?? null,
+    source: own ? (e.source ?? ctx.format) : ctx.format,
+    key:
+      ctx.format === 'atuin'
+        ? `atuin:${e.key}`
+        : own
+          ? e.key
+          : `${ctx.format}:${ctx.fileId}:${e.key}`,
+    ai: e.ai
+      ? {
+          request: ctx.redact(e.ai.request),
+          proposedCommand: e.ai.proposedCommand ? ctx.redact(e.ai.proposedCommand) : null,
+          decision: e.ai.decision,
+          risk: e.ai.risk,
+        }
+      : null,
+  }
+  const problem =
+    commandProblem(row, own ? undefined : ctx.now) ??
+    (row.ai ? textProblem('AI request', row.ai.request, LIMITS.commandChars) : null) ??
+    (row.ai?.proposedCommand
+      ? textProblem('proposed command', row.ai.proposedCommand, LIMITS.commandChars)
+      : null)
+  return problem ?? row
+}
+
+function readHead(path: string): string {
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.alloc(4096)
+    const n = readSync(fd, buf, 0, buf.length, 0)
+    return buf.subarray(0, n).toString('latin1')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function countLines(path: string): number {
+  let n = 1
+  for (const _ of readLines(path, { maxLineBytes: 0 })) n++
+  return n
+}
+
+/** History repeats itself: redact each distinct text once (bounded, for huge files). */
+function memoize(fn: (text: string) => string): (text: string) => string {
+  const cache = new Map<string, string>()
+  return (text) => {
+    let out = cache.get(text)
+    if (out === undefined) {
+      out = fn(text)
+      if (cache.size > 100_000) cache.clear()
+      cache.set(text, out)
     }
-    const when = /^ {2}when: (\d+)/.exec(line)
-    if (when && current) current.startedAt = Number(when[1]) * 1000
-  })
-  return out.filter((e) => e.command.trim())
-}
-
-function unescapeFish(s: string): string {
-  return s.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'))
+    return out
+  }
 }
 
 interface AtuinRow {
@@ -117,7 +282,7 @@ interface AtuinRow {
 /**
  * An Atuin database (`history.db`, SQLite): timestamps and durations are nanoseconds; rows with
  * `deleted_at` set were deleted in Atuin and are skipped. Uses `node:sqlite` where the runtime has
- * it (Node 22.5+, Electron), else better-sqlite3.
+ * it (Node 22.5+, Electron), else better-sqlite3. `line` is the row's position.
  */
 export function readAtuin(path: string): ParsedEntry[] {
   const sql = `SELECT id, timestamp, duration, exit, command, cwd, session, hostname FROM history
@@ -158,82 +323,48 @@ export function readAtuin(path: string): ParsedEntry[] {
       db.close()
     }
   }
-  return rows.map((r) => {
-    const ns = (v: number | bigint) => Number(BigInt(v) / 1_000_000n)
+  const ms = (v: number | bigint) => Number(BigInt(v) / 1_000_000n)
+  return rows.map((r, i) => {
     const duration = Number(r.duration)
     return {
-      command: r.command,
-      startedAt: ns(r.timestamp),
-      durationMs: duration >= 0 ? ns(r.duration) : null,
+      command: String(r.command),
+      startedAt: ms(r.timestamp),
+      durationMs: duration >= 0 ? ms(r.duration) : null,
       exitCode: Number(r.exit),
-      cwd: r.cwd && r.cwd !== 'unknown' ? r.cwd : null,
-      host: r.hostname ? r.hostname.split(':')[0]! : null,
-      session: r.session,
-      key: r.id,
+      cwd: r.cwd && r.cwd !== 'unknown' ? String(r.cwd) : null,
+      host: r.hostname ? String(r.hostname).split(':')[0]! : null,
+      session: r.session ? String(r.session) : null,
+      key: String(r.id),
+      line: i + 1,
     }
   })
 }
 
-export function detectFormat(path: string, head: string): ImportFormat {
-  const name = basename(path).toLowerCase()
-  if (head.startsWith('SQLite format 3')) return 'atuin'
-  if (name.includes('fish') || /^- cmd: /m.test(head)) return 'fish'
-  if (name.includes('zsh') || /^: \d+:\d+;/m.test(head)) return 'zsh'
-  return 'bash'
-}
-
-export interface ImportResult {
-  format: ImportFormat
-  parsed: number
-  imported: number
-  skipped: number
-}
-
-/**
- * Imports a history file. Entries without timestamps (plain bash/zsh) get synthetic times spread
- * over the hour before `now`, keeping their order. Re-importing the same file adds nothing.
- */
-export async function importHistory(
-  store: HistoryStore,
-  file: string,
-  options: { format?: ImportFormat; now?: number } = {},
-): Promise<ImportResult> {
-  const path = resolve(file)
-  const data = readFileSync(path)
-  const format = options.format ?? detectFormat(path, data.subarray(0, 4096).toString('latin1'))
-  const entries =
-    format === 'bash'
-      ? parseBash(data.toString('utf8'))
-      : format === 'zsh'
-        ? parseZsh(data)
-        : format === 'fish'
-          ? parseFish(data.toString('utf8'))
-          : readAtuin(path)
-  const fileId = createHash('sha256').update(path).digest('hex').slice(0, 12)
-  const now = options.now ?? Date.now()
-  const sessionId = `import:${format}:${fileId}`
-  await store.ensureSession({
-    id: sessionId,
-    kind: 'import',
-    startedAt: now,
-    shell: format === 'atuin' ? null : format,
-    label: `${format} import of ${path}`,
-  })
-  const inputs: CommandInput[] = entries.map((e, i) => ({
-    command: e.command,
-    cwd: e.cwd ?? null,
-    exitCode: e.exitCode ?? null,
-    startedAt: e.startedAt ?? now - 3_600_000 + Math.floor((i * 3_600_000) / entries.length),
-    durationMs: e.durationMs ?? null,
-    shell: format === 'atuin' ? null : format,
-    host: e.host ?? undefined,
-    sessionId,
-    source: format,
-    importKey: format === 'atuin' ? `atuin:${e.key}` : `${format}:${fileId}:${e.key}`,
-  }))
-  let imported = 0
-  for (let i = 0; i < inputs.length; i += 1000) {
-    imported += (await store.recordCommands(inputs.slice(i, i + 1000))).length
+/** Parses history text in one go (tests, small inputs): the entries and the skipped lines. */
+export function parseHistoryText(
+  format: Exclude<ImportFormat, 'atuin'>,
+  data: string | Buffer,
+): { entries: ParsedEntry[]; skips: ImportSkip[] } {
+  const parser = parserFor(format)
+  const entries: ParsedEntry[] = []
+  const skips: ImportSkip[] = []
+  const take = (events: ParseEvent[]) => {
+    for (const ev of events) {
+      if ('skip' in ev) skips.push(ev.skip)
+      else entries.push(ev.entry)
+    }
   }
-  return { format, parsed: entries.length, imported, skipped: entries.length - imported }
+  const buf = typeof data === 'string' ? Buffer.from(data) : data
+  const lines = buf.toString('latin1').split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  let offset = 0
+  lines.forEach((latin, i) => {
+    const bytes = buf.subarray(offset, offset + latin.length)
+    offset += latin.length + 1
+    const text = decodeUtf8(format === 'zsh' ? unmetafy(bytes) : bytes)
+    if (text === null) skips.push({ line: i + 1, reason: 'the line is not valid UTF-8' })
+    else take(parser.line(text, i + 1))
+  })
+  take(parser.end())
+  return { entries, skips }
 }

@@ -1,12 +1,13 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
 
 /** Who holds the history database. Written as JSON into the lock file. */
 export interface LockOwner {
   pid: number
   host: string
-  /** 'app' (Electron or browser mode) or 'cli'. */
+  /** 'app' (Electron), 'serve' (browser mode), 'cli' or 'doctor'. */
   owner: string
   since: number
 }
@@ -88,12 +89,40 @@ function isAlive(holder: LockOwner): boolean {
   }
 }
 
+/** Who holds a lock, in words. */
+export function describeHolder(holder: LockOwner): string {
+  const who =
+    { cli: 'another cmdai command', doctor: 'cmdai history doctor', serve: 'cmdai serve' }[
+      holder.owner
+    ] ?? 'the running cmdai app'
+  return `${who} (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`
+}
+
 function lockedError(holder: LockOwner): CmdaiError {
-  const who = holder.owner === 'cli' ? 'another cmdai command' : 'the running cmdai app'
   return new CmdaiError(
     'unavailable',
-    `The history database is in use by ${who} (pid ${holder.pid} on ${holder.host}, since ` +
-      `${new Date(holder.since).toISOString()}). Only one process may open it at a time: ` +
-      `close the app (or use its history search, Ctrl+R) and try again.`,
+    `The history database is in use by ${describeHolder(holder)}. Only one process may open ` +
+      `it at a time: close the app (or use its history search, Ctrl+R) and try again.`,
   )
+}
+
+/**
+ * Claims a data directory for an app or `serve` for as long as it runs: one owner per data
+ * directory, so a second one refuses to start (naming the first) instead of running with a
+ * history that never records anything.
+ */
+export function claimDataDir(dataDir: string, owner: 'app' | 'serve'): HeldLock {
+  const path = join(dataDir, 'history.lock')
+  try {
+    return acquireLock(path, owner)
+  } catch (err) {
+    const holder = readLock(path)
+    if (!holder || !(err instanceof CmdaiError)) throw err
+    throw new CmdaiError(
+      'conflict',
+      `The data directory ${dataDir} is in use by ${describeHolder(holder)}. Only one cmdai ` +
+        `app or \`cmdai serve\` may use a data directory at a time: stop that one first ` +
+        `(kill ${holder.pid}), or start this one with another CMDAI_DATA_DIR.`,
+    )
+  }
 }

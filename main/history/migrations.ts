@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite'
+import { LIMITS } from './validate'
 
 /**
  * Forward-only schema migrations. Each runs once, in its own transaction, and is recorded in
@@ -9,6 +10,8 @@ export interface Migration {
   version: number
   name: string
   up: (tx: Transaction) => Promise<void>
+  /** Tables to VACUUM after the migration commits (VACUUM cannot run in a transaction). */
+  vacuum?: string[]
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -134,6 +137,47 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'compact import keys, constraints, HOT-friendly aggregates, fewer indexes',
+    async up(tx) {
+      const short = (col: string) =>
+        `CHECK (${col} IS NULL OR length(${col}) <= ${LIMITS.shortChars}) NOT VALID`
+      // Import keys become a 64-bit hash (8 bytes a row, a bigint index) instead of ~25 bytes of
+      // text plus a text index: the first 8 bytes of SHA-256, as `importHash` computes them.
+      // The constraints are NOT VALID: rows written by older builds are kept as they are (reads
+      // tolerate them); every new row must satisfy them. fillfactor leaves room on each page so
+      // that updating a text's counters is a HOT update that touches no index.
+      // commands_started and the trigram index served only the SQL search path (SEARCH.md), at
+      // ~20% of the database's size; that path still works without them, by scanning.
+      await tx.exec(`
+        ALTER TABLE commands ADD COLUMN import_hash bigint;
+        UPDATE commands SET import_hash =
+          ('x' || substr(encode(sha256(convert_to(import_key, 'UTF8')), 'hex'), 1, 16))::bit(64)::bigint
+          WHERE import_key IS NOT NULL;
+        ALTER TABLE commands DROP COLUMN import_key;
+        CREATE UNIQUE INDEX commands_import_hash ON commands (import_hash);
+        DROP INDEX IF EXISTS commands_started;
+        DROP INDEX IF EXISTS command_texts_trgm;
+        ALTER TABLE command_texts SET (fillfactor = 80);
+        ALTER TABLE command_texts ADD CONSTRAINT command_texts_text_valid
+          CHECK (length(text) BETWEEN 1 AND ${LIMITS.commandChars}) NOT VALID;
+        ALTER TABLE commands
+          ADD CONSTRAINT commands_started_valid
+            CHECK (started_at BETWEEN 0 AND ${LIMITS.maxTime}) NOT VALID,
+          ADD CONSTRAINT commands_duration_valid
+            CHECK (duration_ms IS NULL OR duration_ms >= 0) NOT VALID,
+          ADD CONSTRAINT commands_cwd_valid
+            CHECK (cwd IS NULL OR length(cwd) <= ${LIMITS.cwdChars}) NOT VALID,
+          ADD CONSTRAINT commands_shell_valid ${short('shell')},
+          ADD CONSTRAINT commands_host_valid ${short('host')},
+          ADD CONSTRAINT commands_session_valid ${short('session_id')},
+          ADD CONSTRAINT commands_pty_valid ${short('pty_id')},
+          ADD CONSTRAINT commands_source_valid ${short('source')};
+      `)
+    },
+    vacuum: ['commands', 'command_texts'],
+  },
+  {
+    version: 6,
     name: 'agent events (what coding agents asked about or ran; main/history/agent-events.ts)',
     async up(tx) {
       await tx.exec(`
@@ -181,9 +225,11 @@ export async function migrate(
     )`)
   const from = await currentVersion(db)
   if (from > LATEST_VERSION) {
-    throw new Error(
-      `The history database is at schema version ${from}, newer than this build knows (${LATEST_VERSION}). Update cmdai.`,
-    )
+    throw new NewerSchemaError(from)
+  }
+  if (from === 0 && (await hasTable(db, 'commands'))) {
+    // The tables exist but the record of migrations is gone: its table file was damaged.
+    throw new LostMigrationsError()
   }
   const target = options.target ?? LATEST_VERSION
   let to = from
@@ -196,6 +242,8 @@ export async function migrate(
         [migration.version, migration.name, Date.now()],
       )
     })
+    // Only a database that had rows needs its space back (a new one is empty).
+    if (from > 0) for (const table of migration.vacuum ?? []) await db.exec(`VACUUM ${table}`)
     to = migration.version
   }
   return { from, to }
@@ -206,4 +254,31 @@ export async function currentVersion(db: PGlite): Promise<number> {
     'SELECT max(version) AS v FROM schema_migrations',
   )
   return res.rows[0]?.v ?? 0
+}
+
+/** Pending migrations, for taking a backup before they run. */
+export function pendingMigrations(from: number): number {
+  return MIGRATIONS.filter((m) => m.version > from).length
+}
+
+export class NewerSchemaError extends Error {
+  constructor(readonly version: number) {
+    super(
+      `The history database is at schema version ${version}, newer than this build knows (${LATEST_VERSION}). Update cmdai.`,
+    )
+  }
+}
+
+export class LostMigrationsError extends Error {
+  constructor() {
+    super('schema_migrations is empty although the tables exist')
+  }
+}
+
+async function hasTable(db: PGlite, name: string): Promise<boolean> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = $1`,
+    [name],
+  )
+  return (res.rows[0]?.n ?? 0) > 0
 }

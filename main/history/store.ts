@@ -1,9 +1,6 @@
-import { PGlite } from '@electric-sql/pglite'
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
-import { vector } from '@electric-sql/pglite-pgvector'
-import { mkdirSync } from 'node:fs'
+import type { PGlite } from '@electric-sql/pglite'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
 import type {
   HistoryAiRequest,
@@ -14,10 +11,21 @@ import type {
   HistoryStats,
 } from './types'
 import type { Embedder } from './embedder'
+import { createBackup, DAY_MS, listBackups, type BackupInfo } from './backup'
+import { importHash, insertBatch, type BatchResult, type BulkRow } from './bulk-insert'
 import { EmbeddingIndexer } from './embeddings'
 import { filterSql, isEmptyFilter } from './filters'
 import { acquireLock, type HeldLock } from './lock'
-import { currentVersion, LATEST_VERSION, migrate } from './migrations'
+import { currentVersion, LATEST_VERSION, migrate, pendingMigrations } from './migrations'
+import {
+  checkInvariants,
+  closeQuietly,
+  openDatabase,
+  openError,
+  type OpenedDatabase,
+} from './open-db'
+import { ensurePrivateDir, tightenTree } from '../config/private-fs'
+import { commandProblem, int32OrNull } from './validate'
 import { COMMAND_COLUMNS, toAiRequest, toCommand, type AiRow, type CommandRow } from './rows'
 import { loadEmbeddings, loadSearchIndex } from './index-loader'
 import { searchHistory, type SearchParams } from './search'
@@ -62,6 +70,18 @@ export interface HistoryStoreOptions {
   embedder?: Embedder | null
   /** For tests that build an old database: stop migrating at this version. */
   schemaVersion?: number
+  /**
+   * A lock on the data directory the caller already holds (the app's history domain, doctor);
+   * the caller releases it. Without one, the store takes the lock and releases it on close.
+   */
+  lock?: HeldLock
+  /**
+   * Build the in-memory search index at open (the app: searches are instant from the first
+   * keystroke). The CLI passes false: the index is built by the first search, if any.
+   */
+  searchIndex?: boolean
+  /** Load amcheck, for `history doctor`'s deep check. */
+  amcheck?: boolean
 }
 
 /**
@@ -89,33 +109,59 @@ export class HistoryStore {
     private readonly options: HistoryStoreOptions,
     readonly openMs: number,
     readonly schemaVersion: number,
-    private index: SearchIndex,
+    private index: SearchIndex | null,
   ) {}
 
+  /**
+   * Opens the database: checks the folder before PGlite may touch it (never initialising over
+   * existing files), makes every file owner-only, backs up before migrating an existing
+   * database, and checks that the tables hold together. Any failure is a `HistoryProblemError`
+   * naming the file, what it means, and the repair command.
+   */
   static async open(options: HistoryStoreOptions): Promise<HistoryStore> {
     const started = performance.now()
-    mkdirSync(options.dir, { recursive: true })
-    const lock = acquireLock(join(options.dir, '..', 'history.lock'), options.owner ?? 'app')
-    let db: PGlite | null = null
+    ensurePrivateDir(dirname(options.dir))
+    const lock =
+      options.lock ??
+      acquireLock(join(dirname(options.dir), 'history.lock'), options.owner ?? 'app')
+    let opened: OpenedDatabase | null = null
     try {
-      db = await PGlite.create({ dataDir: options.dir, extensions: { pg_trgm, vector } })
+      opened = await openDatabase(options.dir, { amcheck: options.amcheck })
+      const db = opened.db
+      const from = await currentVersion(db).catch(() => 0)
+      if (!opened.created && from > 0 && pendingMigrations(from) > 0) {
+        // A migration rewrites tables: keep the database as it was, in case it goes wrong.
+        await createBackup(db, options.dir)
+      }
       await migrate(db, { target: options.schemaVersion })
       // Fuzzy search: `<%` keeps candidates whose best-matching word span is this similar.
       await db.exec(`SET pg_trgm.word_similarity_threshold = 0.45;`)
       const version = await currentVersion(db)
+      if (version >= LATEST_VERSION) await checkInvariants(opened, options.dir)
       // A store held at an older schema (tests of migrations only) gets an empty index.
       const indexStarted = performance.now()
-      const index = version >= LATEST_VERSION ? await loadSearchIndex(db) : new SearchIndex()
+      const index =
+        options.searchIndex === false
+          ? null
+          : version >= LATEST_VERSION
+            ? await loadSearchIndex(db)
+            : new SearchIndex()
       const indexLoadMs = performance.now() - indexStarted
       const store = new HistoryStore(db, lock, options, performance.now() - started, version, index)
       store.indexLoadMs = indexLoadMs
       if (options.embedder) store.setEmbedder(options.embedder)
       return store
     } catch (err) {
-      await db?.close().catch(() => {})
-      lock.release()
-      throw err
+      const problem = openError(err, opened, options.dir)
+      await closeQuietly(opened?.db ?? null)
+      if (!options.lock) lock.release()
+      throw problem
     }
+  }
+
+  /** The redaction every stored text goes through (importers apply it before `insertBulk`). */
+  get redact(): (text: string) => string {
+    return this.options.redact
   }
 
   get embedder(): Embedder | null {
@@ -130,10 +176,12 @@ export class HistoryStore {
     const model = embedder.model
     const dims = Math.trunc(embedder.dimensions)
     this.indexer = new EmbeddingIndexer(this.db, embedder, (ids, vectors) =>
-      this.index.setEmbeddings(model, dims, ids, vectors),
+      this.index?.setEmbeddings(model, dims, ids, vectors),
     )
     const indexer = this.indexer
-    this.embeddingsLoaded = loadEmbeddings(this.db, this.index, model, dims).then(
+    const index = this.index
+    const loaded = index ? loadEmbeddings(this.db, index, model, dims) : Promise.resolve()
+    this.embeddingsLoaded = loaded.then(
       () => {
         if (this.indexer === indexer && !this.closed) indexer.start()
       },
@@ -149,8 +197,9 @@ export class HistoryStore {
 
   async pendingEmbeddings(): Promise<number> {
     if (!this.indexer) return 0
+    const index = await this.searchIndex()
     await this.embeddingsLoaded
-    return this.index.textCount - this.index.embeddedCount()
+    return index.textCount - index.embeddedCount()
   }
 
   async ensureSession(session: SessionInput): Promise<void> {
@@ -180,6 +229,58 @@ export class HistoryStore {
     return this.exclusive(() => this.writeCommands(inputs))
   }
 
+  /**
+   * Writes a batch of imported rows (validated and redacted by the caller, see import.ts) in one
+   * transaction. The in-memory index is not updated row by row: call `finishBulk` after the
+   * last batch.
+   */
+  async insertBulk(
+    rows: BulkRow[],
+    options: { dedupeByContent?: boolean } = {},
+  ): Promise<BatchResult> {
+    this.assertOpen()
+    return this.exclusive(() => insertBatch(this.db, rows, options))
+  }
+
+  /**
+   * After bulk writes: a CHECKPOINT (so the WAL shrinks back to one segment), VACUUM of the
+   * texts (each batch left an old version of every counter it bumped), owner-only modes on the
+   * files PGlite created meanwhile, then the in-memory index rebuilt and embeddings resumed.
+   */
+  async finishBulk(): Promise<void> {
+    this.assertOpen()
+    await this.exclusive(async () => {
+      await this.db.exec('VACUUM command_texts')
+      await this.db.exec('CHECKPOINT')
+      tightenTree(this.options.dir)
+      await this.reloadIndex()
+    })
+    this.indexer?.wake()
+  }
+
+  /** Writes a backup now (see backup.ts). */
+  async backup(options: { keep?: number } = {}): Promise<BackupInfo> {
+    this.assertOpen()
+    return this.exclusive(() => createBackup(this.db, this.options.dir, options))
+  }
+
+  /**
+   * The automatic rolling backup: one when the newest is older than `maxAgeMs` (a day) and the
+   * history is not empty. Returns it, or null when none was due.
+   */
+  async maybeBackup(
+    options: { maxAgeMs?: number; keep?: number } = {},
+  ): Promise<BackupInfo | null> {
+    this.assertOpen()
+    const newest = listBackups(this.options.dir)[0]
+    if (newest && Date.now() - newest.createdAt < (options.maxAgeMs ?? DAY_MS)) return null
+    const rows = await this.db.query<{ any: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM commands) OR EXISTS (SELECT 1 FROM ai_requests) AS any',
+    )
+    if (!rows.rows[0]?.any) return null
+    return this.backup({ keep: options.keep })
+  }
+
   private async writeCommands(inputs: CommandInput[]): Promise<HistoryCommand[]> {
     if (inputs.length === 0) return []
     const redact = this.options.redact
@@ -199,17 +300,31 @@ export class HistoryStore {
     for (const input of inputs) {
       const text = redact(input.command).trim()
       if (!text) continue
+      const row = {
+        ...input,
+        command: text,
+        cwd: input.cwd ? redact(input.cwd) : null,
+        startedAt: Math.round(input.startedAt),
+        host: input.host ?? hostname(),
+      }
+      // The schema's constraints would refuse it (and abort the whole transaction): skip it
+      // here, loudly. Imports validate before this and report each line.
+      const problem = commandProblem(row)
+      if (problem) {
+        console.warn(`[cmdai] not recording a command: ${problem}`)
+        continue
+      }
       cols.text.push(text)
-      cols.cwd.push(input.cwd ? redact(input.cwd) : null)
-      cols.exit.push(input.exitCode ?? null)
-      cols.started.push(Math.round(input.startedAt))
-      cols.duration.push(input.durationMs == null ? null : Math.round(input.durationMs))
+      cols.cwd.push(row.cwd)
+      cols.exit.push(int32OrNull(input.exitCode))
+      cols.started.push(row.startedAt)
+      cols.duration.push(int32OrNull(input.durationMs, 0))
       cols.shell.push(input.shell ?? null)
-      cols.host.push(input.host ?? hostname())
+      cols.host.push(row.host)
       cols.session.push(input.sessionId ?? null)
       cols.pty.push(input.ptyId ?? null)
       cols.source.push(input.source)
-      cols.key.push(input.importKey ?? null)
+      cols.key.push(input.importKey ? importHash(input.importKey) : null)
     }
     if (cols.text.length === 0) return []
     const rows = await this.db.transaction(async (tx) => {
@@ -221,16 +336,16 @@ export class HistoryStore {
       const res = await tx.query<CommandRow>(
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[],
-             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[])
              WITH ORDINALITY AS i(text, cwd, exit_code, started_at, duration_ms, shell, host,
-               session_id, pty_id, source, import_key, ord)
+               session_id, pty_id, source, import_hash, ord)
          ), ins AS (
            INSERT INTO commands (text_id, cwd, exit_code, started_at, duration_ms, shell, host,
-             session_id, pty_id, source, import_key)
+             session_id, pty_id, source, import_hash)
            SELECT t.id, i.cwd, i.exit_code, i.started_at, i.duration_ms, i.shell, i.host,
-             i.session_id, i.pty_id, i.source, i.import_key
+             i.session_id, i.pty_id, i.source, i.import_hash
            FROM input i JOIN command_texts t ON t.text = i.text ORDER BY i.ord
-           ON CONFLICT (import_key) DO NOTHING
+           ON CONFLICT (import_hash) DO NOTHING
            RETURNING *
          ), agg AS (
            UPDATE command_texts t SET uses = t.uses + a.n, ok_uses = t.ok_uses + a.ok,
@@ -278,7 +393,7 @@ export class HistoryStore {
       }
       return written
     })
-    this.index.addRows(rows)
+    this.index?.addRows(rows)
     if (rows.length) this.indexer?.wake()
     return rows.map(toCommand)
   }
@@ -370,7 +485,7 @@ export class HistoryStore {
       )
       return updated.rows[0]!
     })
-    if (res.command_id !== null) this.index.setAiRequest(res.command_id, res.id)
+    if (res.command_id !== null) this.index?.setAiRequest(res.command_id, res.id)
     return toAiRequest(res)
   }
 
@@ -394,10 +509,11 @@ export class HistoryStore {
       if (query) vector = (await embedder.embed([query]))[0] ?? null
       await this.embeddingsLoaded
     }
+    const index = await this.searchIndex()
     const started = performance.now()
-    const result = this.index.search(params, vector)
+    const result = index.search(params, vector)
     if (params.mode === 'semantic') {
-      result.pendingEmbeddings = this.index.textCount - this.index.embeddedCount()
+      result.pendingEmbeddings = index.textCount - index.embeddedCount()
     }
     result.tookMs = performance.now() - started
     return result
@@ -492,7 +608,15 @@ export class HistoryStore {
         aiParams.push(f.since ?? 0, f.until ?? Number.MAX_SAFE_INTEGER)
         aiWhere += ' OR (created_at >= $1 AND created_at < $2)'
       }
-      const ai = await tx.query(`DELETE FROM ai_requests WHERE ${aiWhere}`, aiParams)
+      const ai = await tx.query(`DELETE FROM ai_requests WHERE ${aiWhere} RETURNING id`, aiParams)
+      // A command kept (outside the range) whose AI request was deleted (inside it) forgets it,
+      // so that a command never points at an AI request that does not exist.
+      if (ai.rows.length) {
+        await tx.query(
+          `UPDATE commands SET ai_request_id = NULL WHERE ai_request_id = ANY($1::bigint[])`,
+          [(ai.rows as Array<{ id: number }>).map((r) => r.id)],
+        )
+      }
       const cmd = await tx.query('DELETE FROM commands WHERE id IN (SELECT id FROM doomed)')
       // Recompute the aggregates of the touched texts; drop texts nothing uses any more (their
       // embeddings go with them: ON DELETE CASCADE).
@@ -519,12 +643,27 @@ export class HistoryStore {
   /** Rebuilds the in-memory index from the database (after a delete: rare, and simplest kept
    * exactly in step). */
   private async reloadIndex(): Promise<void> {
-    this.index = await loadSearchIndex(this.db)
+    if (!this.index) return
+    this.index = await this.buildIndex()
+  }
+
+  private async buildIndex(): Promise<SearchIndex> {
+    const index = await loadSearchIndex(this.db)
     const embedder = this.embedder
     if (embedder) {
       await this.embeddingsLoaded
-      await loadEmbeddings(this.db, this.index, embedder.model, Math.trunc(embedder.dimensions))
+      await loadEmbeddings(this.db, index, embedder.model, Math.trunc(embedder.dimensions))
     }
+    return index
+  }
+
+  /** The in-memory index, built now if the store was opened without it (the CLI). */
+  private async searchIndex(): Promise<SearchIndex> {
+    if (this.index) return this.index
+    return this.exclusive(async () => {
+      this.index ??= await this.buildIndex()
+      return this.index
+    })
   }
 
   async close(): Promise<void> {
@@ -534,8 +673,10 @@ export class HistoryStore {
     await this.indexer?.idle()
     try {
       await this.db.close()
+      // Files PGlite created since open (WAL segments, new tables) were made with the umask.
+      tightenTree(this.options.dir)
     } finally {
-      this.lock.release()
+      if (!this.options.lock) this.lock.release()
     }
   }
 

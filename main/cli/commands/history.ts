@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { showControls } from '../../../contract/display'
 import { SEARCH_MODES, type HistoryFilter, type SearchMode } from '../../../contract/history'
 import { readPackageVersion, resolveDataDir } from '../../config/paths'
 import type { HistoryAccess } from '../../control/history-access'
-import { IMPORT_FORMATS, importHistory, type ImportFormat } from '../../history/import'
+import { registerHistoryAdmin } from './history-admin'
 import { exportTrainingData, parsePreview, type TrainingExportCliOptions } from './history-training'
 
 interface FilterOptions {
@@ -16,7 +17,10 @@ interface FilterOptions {
   origin?: 'ai' | 'typed'
 }
 
-/** `cmdai history search|stats|import|export|delete`. Respects CMDAI_DATA_DIR. */
+/**
+ * `cmdai history search|stats|export|delete` (and import|doctor|backup|restore, history-admin.ts).
+ * Respects CMDAI_DATA_DIR.
+ */
 export function registerHistoryCommands(program: Command): void {
   const history = program
     .command('history')
@@ -55,8 +59,9 @@ export function registerHistoryCommands(program: Command): void {
         if (!result.hits.length) return print('No matches.')
         for (const hit of result.hits) {
           const exit = hit.last.exitCode === null ? ' ' : hit.last.exitCode === 0 ? '✓' : '✗'
-          const when = new Date(hit.last.startedAt).toISOString().slice(0, 16).replace('T', ' ')
-          print(`${exit} ${when}  ${String(hit.uses).padStart(5)}×  ${hit.command}`)
+          print(
+            `${exit} ${shortTime(hit.last.startedAt)}  ${String(hit.uses).padStart(5)}×  ${oneLine(hit.command)}`,
+          )
         }
       })
     },
@@ -78,12 +83,12 @@ export function registerHistoryCommands(program: Command): void {
       print('\nMost used:')
       for (const c of s.mostUsed)
         print(
-          `  ${String(c.uses).padStart(6)}  ${pct(c.failureRate).padStart(6)} fail  ${c.command}`,
+          `  ${String(c.uses).padStart(6)}  ${pct(c.failureRate).padStart(6)} fail  ${oneLine(c.command)}`,
         )
       if (s.mostFailing.length) {
         print('\nMost failing (3+ runs):')
         for (const c of s.mostFailing)
-          print(`  ${pct(c.failureRate).padStart(6)} of ${c.uses}  ${c.command}`)
+          print(`  ${pct(c.failureRate).padStart(6)} of ${c.uses}  ${oneLine(c.command)}`)
       }
       const d = s.ai.decisions
       print(
@@ -98,24 +103,7 @@ export function registerHistoryCommands(program: Command): void {
     })
   })
 
-  history
-    .command('import')
-    .description('Import a bash, zsh, fish history file or an Atuin database (history.db)')
-    .argument('<file>')
-    .option('-f, --format <format>', `${IMPORT_FORMATS.join('|')} (default: detected)`, parseFormat)
-    .action(async (file: string, options: { format?: ImportFormat }) => {
-      await withHistory(async (history) => {
-        if (!history.store) {
-          throw new Error(
-            'The running cmdai app holds the history database: close it (or stop `cmdai serve`) to import',
-          )
-        }
-        const r = await importHistory(history.store, file, { format: options.format })
-        print(
-          `Imported ${r.imported} of ${r.parsed} ${r.format} entries (${r.skipped} already present).`,
-        )
-      })
-    })
+  registerHistoryAdmin(history)
 
   withFilters(
     history
@@ -147,13 +135,13 @@ export function registerHistoryCommands(program: Command): void {
     history
       .command('delete')
       .description('Delete entries (by id, or every entry matching --before/--after and filters)')
-      .argument('[ids...]', 'ids to delete (from search --json or export)')
+      .argument('[ids...]', 'ids to delete (from search --json or export)', collectIds, [])
       .option('--before <time>', 'entries started before this time', parseTime)
       .option('--after <time>', 'entries started at or after this time', parseTime)
       .option('--all', 'allow deleting with no id and no filter (everything)'),
   ).action(
     async (
-      ids: string[],
+      idNumbers: number[],
       options: FilterOptions & { before?: number; after?: number; all?: boolean },
     ) => {
       const filter = toFilter({
@@ -161,7 +149,6 @@ export function registerHistoryCommands(program: Command): void {
         since: options.after ?? options.since,
         until: options.before ?? options.until,
       })
-      const idNumbers = ids.map((id) => parseCount(id))
       if (!idNumbers.length && !filter && !options.all) {
         throw new Error(
           'Give ids, a time range (--before/--after) or filters; --all deletes everything',
@@ -217,6 +204,24 @@ async function withHistory(fn: (history: HistoryAccess) => Promise<void>): Promi
   await open(resolveDataDir(), { name: 'cmdai-cli', version: readPackageVersion() }, fn)
 }
 
+/** A command on one line: line breaks, tabs and terminal escapes shown as `\n`, `\t`, `\e`. */
+export function oneLine(command: string): string {
+  return showControls(command)
+}
+
+/** `2026-12-02 01:30` in UTC, or `????-??-?? ??:??` for a time no Date can hold (legacy rows). */
+function shortTime(ms: number): string {
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime())
+    ? '????-??-?? ??:??'
+    : d.toISOString().slice(0, 16).replace('T', ' ')
+}
+
+/** Each id of `history delete`, checked as commander parses it (so a bad one gets a message). */
+function collectIds(value: string, previous: number[]): number[] {
+  return [...previous, parseCount(value)]
+}
+
 function print(line: string): void {
   process.stdout.write(line + '\n')
 }
@@ -230,11 +235,6 @@ function writeOut(chunk: string): Promise<void> {
 function parseMode(value: string): SearchMode {
   if ((SEARCH_MODES as readonly string[]).includes(value)) return value as SearchMode
   throw new InvalidArgumentError(`Use one of ${SEARCH_MODES.join(', ')}`)
-}
-
-function parseFormat(value: string): ImportFormat {
-  if ((IMPORT_FORMATS as readonly string[]).includes(value)) return value as ImportFormat
-  throw new InvalidArgumentError(`Use one of ${IMPORT_FORMATS.join(', ')}`)
 }
 
 type ExportFormat = 'jsonl' | 'csv' | 'training'
