@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import type { AgentEvent } from '../../contract/agent'
 import { CmdaiError } from '../../contract/errors'
 import type { HistoryCommand } from '../../contract/history'
 import {
@@ -8,6 +9,7 @@ import {
 } from '../../contract/library'
 import type { ShellDialect, Verdict } from '../../contract/safety'
 import type { Pattern } from '../../contract/sync'
+import { agentAuditEvent } from '../agent/team-audit'
 import type { Domain, DomainDeps } from '../domain'
 import type { RequestContext } from '../ipc/router'
 import { initSafety } from '../safety/analyze'
@@ -73,6 +75,7 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
 
   let queue: EventQueue | null = null
   let approvals: ApprovalsClient | null = null
+  let stopAgentAudit: (() => void) | null = null
   void opening.then((l) => {
     if (!l) return
     queue = new EventQueue(l.store, (team) => l.hub.teamCredentials(team))
@@ -82,6 +85,12 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
       (a) => deps.events.emit('approval:changed', a),
     )
     if (deps.host !== 'cli') for (const team of l.hub.teams()) approvals.watch(team)
+    // What coding agents asked about or ran (main/agent) goes to each team's audit log too.
+    stopAgentAudit = deps.events.subscribe((event, payload) => {
+      if (event !== 'history:agent') return
+      const draft = agentAuditEvent(payload as AgentEvent)
+      for (const team of l.hub.teams()) void queue?.add(team, draft).catch(() => undefined)
+    })
   })
 
   async function ready(): Promise<Libraries> {
@@ -453,6 +462,7 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   return {
     name: 'library',
     async dispose() {
+      stopAgentAudit?.()
       queue?.stop()
       approvals?.stop()
       const l = await opening
