@@ -110,10 +110,8 @@ function dedupe(findings: RiskReason[]): RiskReason[] {
   const seen = new Set<string>()
   const out: RiskReason[] = []
   for (const f of findings) {
-    // One reason per bound, however many levels or scripts ran into it.
-    const key = isFailClosed(f.ruleId)
-      ? f.ruleId
-      : `${f.ruleId}|${f.span?.start}|${f.span?.end}|${f.message}`
+    // One reason per bound, and per finding however many levels or places repeat it.
+    const key = isFailClosed(f.ruleId) ? f.ruleId : `${f.ruleId}|${f.message}`
     if (seen.has(key)) continue
     seen.add(key)
     out.push(f)

@@ -6,6 +6,7 @@ import {
   type RiskReason,
   type SafetyLevel,
 } from '../../contract/safety'
+import { globMatch } from './glob'
 import { classifyPath } from './paths'
 import { RISK_ORDER } from './types'
 import { type Policy, type PolicyRule } from '../../contract/policy'
@@ -87,30 +88,16 @@ function matches(rule: PolicyRule, input: PolicyInput): boolean {
   )
     return false
   if (m.command || m.subcommand || m.flag || m.path) {
-    const glob = m.path ? globToRegExp(m.path) : null
+    const glob = m.path
     const hit = input.parts.some(
       (p) =>
         (!m.command || p.program === m.command) &&
         (!m.subcommand || p.subcommand === m.subcommand) &&
         (!m.flag || p.flags.some((f) => f === m.flag || f.startsWith(m.flag + '='))) &&
-        (!glob || p.targets.some((t) => glob.test(t) || glob.test(classifyPath(t).path))),
+        (!glob ||
+          p.targets.some((t) => globMatch(glob, t) || globMatch(glob, classifyPath(t).path))),
     )
     if (!hit) return false
   }
   return true
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*'
-      i++
-      if (glob[i + 1] === '/') i++
-    } else if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
 }

@@ -355,7 +355,9 @@ export class PipeAccumulator {
     const known = this.known
     if (known && !this.partial)
       return { kind: 'literal', text: known.text, span, decoded: known.decoded }
-    const from = { pipeline: [...this.all], ...(known ? { known } : {}) }
+    // The stages just before (a pipeline of thousands of stages is not a pipeline people write).
+    const window = this.all.length > 64 ? this.all.slice(-64) : [...this.all]
+    const from = { pipeline: window, ...(known ? { known } : {}) }
     if (this.network) return { kind: 'network', span, ...from }
     if (this.decoder) return { kind: 'decoded', span, ...from }
     const lastName = baseName(last.words[0]?.value ?? '')
