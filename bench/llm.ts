@@ -32,11 +32,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { LlamaGrammarEvaluationState, TokenPredictor, type Token } from 'node-llama-cpp'
+import { LlamaGrammarEvaluationState, TokenBias, TokenPredictor, type Token } from 'node-llama-cpp'
 import { LlmEngine } from '../main/llm/engine'
 import { generationJsonSchema, maxTokensFor } from '../main/llm/output-schema'
 import { JsonEndDetector } from '../main/llm/partial-json'
 import type { LocalBackend } from '../main/llm/local-backend'
+import { TokenTable } from '../main/llm/sequence-stepper'
 import { ensureFixtureModel } from '../scripts/fixture-model'
 
 const shape = 'qwen2.5-0.5b'
@@ -314,6 +315,42 @@ for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < replays.length; k++) await replays[(k + n) % replays.length]!()
   }
 }
+
+/**
+ * The bias's own cost per sampled token, measured where load cannot favour either side: one
+ * sequence decodes single tokens in blocks of 8, alternating between no bias and the string bias
+ * the pipeline samples under (each block's first step, where the sampler rebuilds, is dropped).
+ */
+const biasCost = await (async () => {
+  const table = await TokenTable.build(model)
+  const none = new TokenBias(model.tokenizer)
+  const steps: Record<'plain' | 'bias', number[]> = { plain: [], bias: [] }
+  let current: 'plain' | 'bias' = 'plain'
+  await seq.clearHistory()
+  const filler = model.tokenize(' the', false, 'trimLeadingSpace')[0]!
+  const iterator = seq.evaluate(
+    model.tokenize('Context: cwd /home/user\n\nRequest: list files') as Token[],
+    {
+      temperature: 0,
+      yieldEogToken: true,
+      tokenBias: () => (current === 'bias' ? table.stringBias : none),
+    },
+  )
+  await iterator.next()
+  for (let block = 0; block < 8; block++) {
+    current = block % 2 ? 'bias' : 'plain'
+    for (let i = 0; i < 8; i++) {
+      const start = performance.now()
+      await iterator.next(filler as Token)
+      if (i > 0) steps[current].push(performance.now() - start)
+    }
+  }
+  await iterator.return()
+  await seq.clearHistory()
+  const plain = median(steps.plain)
+  const biased = median(steps.bias)
+  return { plainMs: plain, biasMs: biased, overhead: biased / plain - 1 }
+})()
 await raw.dispose()
 
 // Cold raw: the whole first cold prompt in one batch on an empty sequence.
@@ -416,6 +453,9 @@ console.log(
     `warm ttft ${(coldTtft / warmTtft).toFixed(1)}x faster than cold >= 5x: ${pass(coldTtft / warmTtft >= 5)}; ` +
     `per sampled token ${ms(pipelineMsPerToken)} ms vs raw ${ms(rawMsPerToken)} ms (${(perTokenOverhead * 100).toFixed(1)}%) within 10%: ${pass(perTokenOverhead <= 0.1)}`,
 )
+console.log(
+  `string bias, interleaved blocks on one sequence: ${ms(biasCost.biasMs)} ms per step vs ${ms(biasCost.plainMs)} ms without (${(biasCost.overhead * 100).toFixed(1)}%)`,
+)
 if (rejectedWarm.length)
   console.log(
     `rejected drafts (3 tokens guessed per step, ${draftRejected} rejected, ${draftAccepted} accepted): ` +
@@ -447,6 +487,9 @@ console.log(
     rawMsPerSampledToken: ms(rawMsPerToken),
     pipelineMsPerSampledToken: ms(pipelineMsPerToken),
     perTokenOverheadPct: Math.round(perTokenOverhead * 1000) / 10,
+    biasStepMs: ms(biasCost.biasMs),
+    plainStepMs: ms(biasCost.plainMs),
+    biasOverheadPct: Math.round(biasCost.overhead * 1000) / 10,
     speculativeAuto: speculation.enabled,
     speculativeAutoRejectedDraftCostPct:
       speculation.rejectedDraftCost === null

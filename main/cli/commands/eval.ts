@@ -127,7 +127,12 @@ async function runEvalCommand(options: EvalOptions, signal: AbortSignal): Promis
   if (!tasks.length)
     throw new CmdaiError('invalid_input', 'No tasks to run (check --suite and --category)')
 
-  const base = { dataDir, env: process.env }
+  // The engine's own deadline follows --timeout (its setting allows up to 10 minutes).
+  const base = {
+    dataDir,
+    env: process.env,
+    settings: { timeoutMs: Math.min(600_000, Math.max(1000, options.timeout)) },
+  }
   type Factory = Parameters<typeof evaluate>[0][number]
   const factories: Factory[] = []
   if (options.replay) {
