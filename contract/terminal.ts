@@ -77,6 +77,9 @@ export interface AttachedTab {
   screen: string
   /** The output offset the screen covers; `pty:data` events up to this offset are in it. */
   seq: number
+  /** The size the screen was laid out at: write it at this size, then fit. */
+  cols: number
+  rows: number
   /** Set when the tab was restored from the last run (a new shell, the old screen). */
   restoredAt?: number
 }

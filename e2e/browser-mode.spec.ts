@@ -1,4 +1,5 @@
-import { expect, shot, terminalText, test, typeInTerminal } from './fixtures'
+import type { Page } from '@playwright/test'
+import { expect, shot, startServe, stopServe, terminalText, test, typeInTerminal } from './fixtures'
 
 // These journeys are about browser mode's own door (token, origin, socket frames); the desktop
 // app has no such door, so this file is not part of an Electron run (see playwright.config.ts).
@@ -72,4 +73,97 @@ test('malformed requests get clear errors and the terminal keeps working', async
   expect(answers.join('\n')).toMatch(/"id":3.*"code":"not_found"/)
   await typeInTerminal(page, 'echo still-fine\n')
   await expect.poll(() => terminalText(page)).toMatch(/^still-fine$/m)
+})
+
+// Shells live on the server: a reload, a second browser tab and a server restart.
+
+const promptShown = async (page: Page) =>
+  expect.poll(() => terminalText(page), { timeout: 30_000 }).toContain('@cmdai:')
+
+test('a reload keeps the shell: its variables, its screen and its tabs', async ({
+  page,
+  served,
+}) => {
+  await page.goto(served.url)
+  await promptShown(page)
+  await typeInTerminal(page, 'export X=42; echo before-reload-$X\n')
+  await expect.poll(() => terminalText(page)).toMatch(/^before-reload-42$/m)
+  await page.getByRole('button', { name: 'New tab' }).click()
+  await expect(page.getByRole('tab')).toHaveCount(2)
+  await promptShown(page)
+  await page.getByRole('tab').first().click()
+
+  await page.reload()
+  await expect(page.getByRole('tab')).toHaveCount(2)
+  // The screen comes back from the server before anything new is typed.
+  await expect.poll(() => terminalText(page)).toMatch(/^before-reload-42$/m)
+  await typeInTerminal(page, 'echo after-reload-$X\n')
+  await expect.poll(() => terminalText(page)).toMatch(/^after-reload-42$/m)
+  await shot(page, 'terminal-after-reload')
+})
+
+test('a second browser tab gets its own shells, or a clear choice, never a stolen one', async ({
+  page,
+  served,
+  context,
+}) => {
+  await page.goto(served.url)
+  await promptShown(page)
+  await typeInTerminal(page, 'export WHO=first\n')
+  const viewId = await page.evaluate(() => sessionStorage.getItem('cmdai:terminal.view'))
+  expect(viewId).toBeTruthy()
+
+  // A new tab of the same browser: its own shell.
+  const second = await context.newPage()
+  await second.goto(`${served.origin}/`)
+  await promptShown(second)
+  await typeInTerminal(second, 'echo who=${WHO:-nobody}\n')
+  await expect.poll(() => terminalText(second)).toMatch(/^who=nobody$/m)
+
+  // A duplicated tab carries the first tab's view id: it is asked, not handed the shell.
+  const duplicate = await context.newPage()
+  await duplicate.addInitScript((id) => sessionStorage.setItem('cmdai:terminal.view', id), viewId!)
+  await duplicate.goto(`${served.origin}/`)
+  await expect(duplicate.getByText('open in another browser tab')).toBeVisible()
+  await shot(duplicate, 'terminal-view-in-use')
+  await duplicate.getByRole('button', { name: 'Move them to this tab' }).click()
+  await promptShown(duplicate)
+  await typeInTerminal(duplicate, 'echo who=$WHO\n')
+  await expect.poll(() => terminalText(duplicate)).toMatch(/^who=first$/m)
+  // The first tab says where its shells went and offers them back.
+  await expect(page.getByText('were moved to another browser tab')).toBeVisible()
+  await page.getByRole('button', { name: 'Move them to this tab' }).click()
+  await promptShown(page)
+  await expect(duplicate.getByText('were moved to another browser tab')).toBeVisible()
+})
+
+test('after a server restart the open page reconnects by itself and its tabs come back', async ({
+  page,
+}) => {
+  let served = await startServe()
+  try {
+    await page.goto(served.url)
+    await promptShown(page)
+    await typeInTerminal(
+      page,
+      "mkdir -p ~/proj && cd ~/proj && printf '\\033]0;build box\\007' && echo restored-scrollback\n",
+    )
+    await expect.poll(() => terminalText(page)).toMatch(/^restored-scrollback$/m)
+    await expect(page.getByRole('tab').first()).toHaveText(/build box/)
+
+    await stopServe(served, true)
+    await expect(page.getByTestId('reconnecting')).toBeVisible()
+    await shot(page, 'terminal-reconnecting')
+    // Same data dir: same token and port, so this page finds the new server on its own.
+    served = await startServe({}, { again: served, args: [] })
+    await expect(page.getByTestId('reconnecting')).toBeHidden({ timeout: 30_000 })
+    await expect.poll(() => terminalText(page), { timeout: 30_000 }).toContain('restored from')
+    expect(await terminalText(page)).toMatch(/^restored-scrollback$/m)
+    await expect(page.getByRole('tab').first()).toHaveText(/build box/)
+    await typeInTerminal(page, 'echo cwd=$PWD\n')
+    await expect.poll(() => terminalText(page)).toMatch(/^cwd=.*\/home\/proj$/m)
+    await shot(page, 'terminal-restored-after-restart')
+  } finally {
+    await stopServe(served)
+  }
 })

@@ -16,14 +16,29 @@ export interface ServedApp {
 /** Where screenshots of each journey are kept (also attached to the HTML report). */
 export const ARTIFACTS = resolve('e2e/artifacts')
 
+export interface ServeOptions {
+  /** Start again on the data dir and home of an earlier run (a restart). */
+  again?: ServedApp
+  /** Arguments after `serve` (default `--port 0`; a restart passes none to keep its port). */
+  args?: string[]
+}
+
 /** Starts `cmdai serve` on a free port with its own data dir and a clean home directory. */
-export async function startServe(extraEnv: Record<string, string> = {}): Promise<ServedApp> {
-  const root = mkdtempSync(join(tmpdir(), 'cmdai-e2e-'))
+export async function startServe(
+  extraEnv: Record<string, string> = {},
+  options: ServeOptions = {},
+): Promise<ServedApp> {
+  const root = options.again
+    ? join(options.again.home, '..')
+    : mkdtempSync(join(tmpdir(), 'cmdai-e2e-'))
   const home = join(root, 'home')
   const dataDir = join(root, 'data')
-  mkdirSync(home)
-  writeFileSync(join(home, '.bashrc'), 'PS1="\\u@cmdai:\\w\\$ "\n')
-  const child = spawn(process.execPath, ['bin/cmdai.mjs', 'serve', '--port', '0'], {
+  if (!options.again) {
+    mkdirSync(home)
+    writeFileSync(join(home, '.bashrc'), 'PS1="\\u@cmdai:\\w\\$ "\n')
+  }
+  const args = options.args ?? ['--port', '0']
+  const child = spawn(process.execPath, ['bin/cmdai.mjs', 'serve', ...args], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: home,
@@ -66,12 +81,15 @@ export async function startServe(extraEnv: Record<string, string> = {}): Promise
   } as ServedApp
 }
 
-export async function stopServe(app: ServedApp): Promise<void> {
-  const exited = new Promise((r) => app.process.once('exit', r))
-  app.process.kill('SIGTERM')
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
-  if (app.process.exitCode === null) app.process.kill('SIGKILL')
-  rmSync(join(app.home, '..'), { recursive: true, force: true })
+/** Stops `cmdai serve` (SIGTERM) and removes its folders unless `keep` (a restart follows). */
+export async function stopServe(app: ServedApp, keep = false): Promise<void> {
+  if (app.process.exitCode === null && app.process.signalCode === null) {
+    const exited = new Promise((r) => app.process.once('exit', r))
+    app.process.kill('SIGTERM')
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))])
+    if (app.process.exitCode === null) app.process.kill('SIGKILL')
+  }
+  if (!keep) rmSync(join(app.home, '..'), { recursive: true, force: true })
 }
 
 /** The visible text of the active terminal (xterm's DOM renderer, or its buffer via selection). */

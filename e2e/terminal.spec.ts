@@ -1,4 +1,6 @@
-import { expect, shot, terminalText, test, typeInTerminal } from './fixtures'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, shot, startServe, stopServe, terminalText, test, typeInTerminal } from './fixtures'
 
 test('opens to a working terminal: echo hello shows its output', async ({ app: { page } }) => {
   await expect(page.locator('.terminal-pane:not([hidden]) .xterm')).toBeVisible()
@@ -28,7 +30,9 @@ test('a second tab runs its own shell', async ({ app: { page } }) => {
 test('a killed shell says so and restarts in the same tab', async ({ app: { page } }) => {
   await expect.poll(() => terminalText(page)).toContain('@cmdai:')
   await page.getByRole('button', { name: 'Kill shell' }).click()
-  await expect.poll(() => terminalText(page)).toContain('shell exited with code')
+  // It says what ended the shell, not a misleading "exit code 0".
+  await expect.poll(() => terminalText(page)).toContain('shell ended by SIGHUP')
+  expect(await terminalText(page)).not.toContain('exited with code 0')
   await expect(page.getByRole('tab').first()).toHaveAttribute('data-state', 'exited')
   await shot(page, 'terminal-killed')
   await page.getByRole('button', { name: 'Restart shell' }).click()
@@ -71,4 +75,71 @@ test('a shell that cannot start says why in its tab; the other tabs keep working
   await page.getByRole('tab').first().click()
   await typeInTerminal(page, 'echo first-still-fine\n')
   await expect.poll(() => terminalText(page)).toMatch(/^first-still-fine$/m)
+})
+
+test.describe('saved terminal settings', () => {
+  test.use({ gpu: true })
+  test('apply to the first tab at once and reach open tabs when changed', async ({ page }) => {
+    const served = await startServe({}, {})
+    try {
+      writeFileSync(
+        join(served.dataDir, 'settings.json'),
+        JSON.stringify({
+          appearance: { fontSize: 19, fontFamily: 'DejaVu Sans Mono', theme: 'light' },
+          terminal: { gpuAcceleration: 'off' },
+        }),
+      )
+      await page.goto(served.url)
+      const host = page.locator('.terminal-pane:not([hidden]) .terminal-host')
+      await expect(host).toHaveAttribute('data-pty-id', /t\d+/)
+      await expect(host).toHaveAttribute('data-renderer', 'dom')
+      const rows = page.locator('.terminal-pane:not([hidden]) .xterm-rows')
+      await expect(rows).toHaveCSS('font-size', '19px')
+      await expect(rows).toHaveCSS('font-family', /DejaVu Sans Mono/)
+
+      // Light theme: the character under the block cursor is drawn in the background colour.
+      await typeInTerminal(page, 'echo cursor-check')
+      await page.keyboard.press('Home')
+      // The cursor blinks; in every frame where the block is drawn, its character must be legible.
+      const frames = await page.evaluate(async () => {
+        const seen: Array<[string, string]> = []
+        for (let i = 0; i < 40; i++) {
+          const cell = document.querySelector('.terminal-pane:not([hidden]) .xterm-cursor')
+          if (cell) {
+            const style = getComputedStyle(cell)
+            seen.push([style.backgroundColor, style.color])
+          }
+          await new Promise((r) => setTimeout(r, 40))
+        }
+        return seen
+      })
+      const block = frames.filter(([background]) => background === 'rgb(36, 41, 47)')
+      expect(block.length).toBeGreaterThan(0)
+      for (const [, color] of block) expect(color).toBe('rgb(251, 251, 252)')
+      await shot(page, 'terminal-light-cursor')
+
+      await page.getByRole('button', { name: 'Settings' }).click()
+      const dialog = page.getByRole('dialog', { name: /settings/i })
+      const size = dialog.getByRole('textbox', { name: 'Font size' })
+      await size.fill('15')
+      await size.press('Enter')
+      await expect(dialog.getByText('Saved')).toBeVisible()
+      await page.keyboard.press('Escape')
+      await expect(rows).toHaveCSS('font-size', '15px')
+    } finally {
+      await stopServe(served)
+    }
+  })
+})
+
+test('at 480 px wide the tabs and the + button stay on screen', async ({ app: { page } }) => {
+  await page.setViewportSize({ width: 480, height: 640 })
+  await expect.poll(() => terminalText(page)).toContain('@cmdai:')
+  const plus = page.getByRole('button', { name: 'New tab' })
+  await expect(plus).toBeInViewport({ ratio: 1 })
+  await expect(page.getByRole('tab').first()).toBeInViewport({ ratio: 1 })
+  await plus.click()
+  await expect(page.getByRole('tab')).toHaveCount(2)
+  await expect(page.getByRole('button', { name: 'Kill shell' })).toBeInViewport({ ratio: 1 })
+  await shot(page, 'terminal-480px')
 })

@@ -69,13 +69,15 @@ export function createServices(options: ServicesOptions): Services {
   const domains: Domain[] = [
     createAppDomain(deps, options.version),
     createSettingsDomain(deps),
-    createTerminalDomain(deps),
     createSafetyDomain(deps),
     createLlmDomain(deps),
     createHistoryDomain(deps, { embedder, findEmbedder, lock: dataDirLock }),
     createLibraryDomain(deps, { cipher: options.secretCipher ?? null }),
     // After history: it records spooled agent events there, and is disposed before it.
     createAgentDomain(deps),
+    // Last, so it is disposed first: stopping ends every shell's session (jobs included) at once,
+    // however long the database takes to close.
+    createTerminalDomain(deps),
   ]
   let disposed = false
   const clientGone = (clientId: string) => {

@@ -49,6 +49,8 @@ export interface CreateOptions {
 export interface ScreenSnapshot {
   screen: string
   seq: number
+  cols: number
+  rows: number
 }
 
 interface Session {
@@ -203,7 +205,7 @@ export class PtyService {
       session.mirror.write('', () => {
         const screen = session.mirror.serialize(limits)
         session.flow.attach(seq)
-        resolve({ screen, seq })
+        resolve({ screen, seq, cols: session.mirror.cols, rows: session.mirror.rows })
       })
     })
   }

@@ -216,8 +216,8 @@ export class ViewRegistry {
     const tabs: AttachedTab[] = []
     for (const id of view.tabs) {
       if (!this.options.service.has(id)) continue
-      const { screen, seq } = await this.options.service.attach(id, { scrollback })
-      tabs.push({ info: this.options.service.infoOf(id), screen, seq })
+      const snapshot = await this.options.service.attach(id, { scrollback })
+      tabs.push({ info: this.options.service.infoOf(id), ...snapshot })
     }
     return this.result(view, 'resumed', tabs)
   }
@@ -234,15 +234,10 @@ export class ViewRegistry {
     for (const tab of saved.tabs) {
       const info = this.startRestored(view, tab, args, saved.savedAt)
       if (!info) continue
-      const { screen, seq } = await this.options.service.attach(info, {
+      const snapshot = await this.options.service.attach(info, {
         scrollback: this.options.scrollback(),
       })
-      tabs.push({
-        info: this.options.service.infoOf(info),
-        screen,
-        seq,
-        restoredAt: saved.savedAt,
-      })
+      tabs.push({ info: this.options.service.infoOf(info), ...snapshot, restoredAt: saved.savedAt })
     }
     this.options.changed()
     return this.result(view, tabs.length > 0 ? 'restored' : 'new', tabs)

@@ -9,6 +9,7 @@ import {
   resolveDataDir,
   resolveOutDir,
 } from '../../config/paths'
+import { loadServeIdentity, rememberPort } from '../../server/serve-identity'
 import { rendererIndex } from '../../server/static-files'
 
 export function registerServe(program: Command): void {
@@ -16,11 +17,17 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description(
       'Run the cmdai app in a browser: the same UI and services, on 127.0.0.1 only,\n' +
-        'behind a per-launch token that is part of the printed URL.',
+        'behind a token that is part of the printed URL. The token and port are kept in the\n' +
+        'data directory (serve.json), so the URL and open pages keep working after a restart.',
     )
-    .option('-p, --port <port>', 'port to listen on (default: any free port)', parsePort, 0)
+    .option(
+      '-p, --port <port>',
+      "port to listen on (default: the last run's port if free, else any; 0: any)",
+      parsePort,
+    )
+    .option('--new-token', 'replace the saved token: old URLs and open pages stop working')
     .option('--build', 'rebuild the renderer before serving')
-    .action(async (options: { port: number; build?: boolean }) => {
+    .action(async (options: { port?: number; build?: boolean; newToken?: boolean }) => {
       const staticDir = join(resolveOutDir(), 'renderer')
       if (options.build || !existsSync(rendererIndex(staticDir))) buildRenderer()
       const dataDir = resolveDataDir()
@@ -30,22 +37,42 @@ export function registerServe(program: Command): void {
         import('../../services'),
         import('../../server/browser-server'),
       ])
+      const identity = loadServeIdentity(dataDir, options.newToken)
       const services = createServices({ dataDir, host: 'browser', version: readPackageVersion() })
-      const server = await startBrowserServer({ services, staticDir, port: options.port })
+      const listen = (port: number) =>
+        startBrowserServer({ services, staticDir, port, token: identity.token })
+      let server: Awaited<ReturnType<typeof listen>>
+      if (options.port !== undefined) server = await listen(options.port)
+      else {
+        // The last run's address, so that bookmarks and open pages find us again.
+        server = await listen(identity.port ?? 0).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') throw err
+          console.log(`Port ${identity.port} is in use; open pages need the new URL below.`)
+          return listen(0)
+        })
+      }
+      rememberPort(dataDir, identity, server.port)
       console.log(`cmdai is running at ${server.url}`)
       console.log(`Data directory: ${dataDir}. Press Ctrl+C to stop.`)
       let stopping = false
+      // Stopping ends every shell's whole session (jobs included) before the process exits.
       const stop = async () => {
         if (stopping) return
         stopping = true
+        const deadline = setTimeout(() => process.exit(1), STOP_DEADLINE_MS)
         await server.close()
         await services.dispose()
+        clearTimeout(deadline)
         process.exit(0)
       }
-      process.on('SIGINT', () => void stop())
-      process.on('SIGTERM', () => void stop())
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.on(signal, () => void stop())
+      }
     })
 }
+
+/** Longest a stop may take (closing the database, ending shells) before the process exits. */
+const STOP_DEADLINE_MS = 30_000
 
 /** A port number 0-65535 written in digits (0: any free port); '' or '8o80' are not ports. */
 export function parsePort(value: string): number {

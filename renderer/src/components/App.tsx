@@ -13,23 +13,19 @@ import { ModelManager, type RequestTiming } from './models/ModelManager'
 import { FirstRun, shouldShowFirstRun } from './onboarding/FirstRun'
 import { dialectOf, Palette } from './palette/Palette'
 import { SettingsPanel, type SettingsSection } from './settings/SettingsPanel'
-import { AgentApprovals } from './agents/AgentApprovals'
 import { LibraryPanel, type LibraryStart } from './library/LibraryPanel'
 import { useLibraries } from './library/use-library'
+import { AgentApprovals } from './agents/AgentApprovals'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
 import { TerminalPane, type PaneStatus } from './TerminalPane'
+import { useTerminalTabs } from '../terminal/use-terminal-tabs'
+import { ConnectionBanner, ViewChoice } from '../terminal/ViewNotice'
 
 interface Props {
   api: Api
   /** Browser mode only: the socket's state, so a lost connection is visible. */
   connection?: { readonly state: ConnectionState; subscribe(cb: () => void): () => void }
-}
-
-interface Tab {
-  key: number
-  status: PaneStatus
-  command: { kind: 'kill' | 'restart'; seq: number } | null
 }
 
 type Panel =
@@ -43,13 +39,6 @@ type Panel =
 
 const noSubscription = () => () => undefined
 
-let tabSeq = 0
-const newTab = (): Tab => ({
-  key: ++tabSeq,
-  status: { ptyId: null, state: 'starting' },
-  command: null,
-})
-
 export function App({ api, connection }: Props) {
   const prefersDark = usePrefersDark()
   const settings = useSettings(api).snapshot?.settings ?? null
@@ -58,8 +47,6 @@ export function App({ api, connection }: Props) {
   const { libraries } = useLibraries(api)
   const theme = settings?.appearance.theme ?? 'system'
   const dark = theme === 'system' ? prefersDark : theme === 'dark'
-  const [tabs, setTabs] = useState<Tab[]>(() => [newTab()])
-  const [activeKey, setActiveKey] = useState(tabs[0]!.key)
   const [info, setInfo] = useState<AppInfo | null>(null)
   const [panel, setPanel] = useState<Panel>(null)
   const [timings, setTimings] = useState<RequestTiming[]>([])
@@ -77,6 +64,9 @@ export function App({ api, connection }: Props) {
     connection?.subscribe ?? noSubscription,
     () => connection?.state ?? 'open',
   )
+  // Tabs live on the server: attached at start and after every reconnection.
+  const terminals = useTerminalTabs(api, connection ? connState : undefined)
+  const { tabs, activeKey, setActiveKey, addTab, closeTab, sendCommand, updateStatus } = terminals
 
   useEffect(() => {
     api.call('app:info', {}).then(setInfo, () => undefined)
@@ -97,36 +87,6 @@ export function App({ api, connection }: Props) {
     // Only the first settings snapshot matters here; later changes are the card's own doing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, settingsKnown])
-
-  const addTab = useCallback(() => {
-    const tab = newTab()
-    setTabs((current) => [...current, tab])
-    setActiveKey(tab.key)
-  }, [])
-
-  const closeTab = useCallback((key: number) => {
-    setTabs((current) => {
-      const index = current.findIndex((t) => t.key === key)
-      const next = current.filter((t) => t.key !== key)
-      const remaining = next.length > 0 ? next : [newTab()]
-      setActiveKey((active) =>
-        active === key ? remaining[Math.min(index, remaining.length - 1)]!.key : active,
-      )
-      return remaining
-    })
-  }, [])
-
-  const sendCommand = useCallback((key: number, kind: 'kill' | 'restart') => {
-    setTabs((current) =>
-      current.map((t) =>
-        t.key === key ? { ...t, command: { kind, seq: (t.command?.seq ?? 0) + 1 } } : t,
-      ),
-    )
-  }, [])
-
-  const updateStatus = useCallback((key: number, status: PaneStatus) => {
-    setTabs((current) => current.map((t) => (t.key === key ? { ...t, status } : t)))
-  }, [])
 
   useEffect(
     () => api.on('app:menu', ({ action }) => (action === 'new-tab' ? addTab() : undefined)),
@@ -176,7 +136,7 @@ export function App({ api, connection }: Props) {
     }
     window.addEventListener('keydown', onKey, true)
     return () => window.removeEventListener('keydown', onKey, true)
-  }, [addTab, closeTab, activeKey, tabs, shortcuts])
+  }, [addTab, closeTab, activeKey, tabs, shortcuts, setActiveKey])
 
   const closePanel = useCallback(() => setPanel(null), [])
   const insertAtPrompt = useCallback(
@@ -212,23 +172,30 @@ export function App({ api, connection }: Props) {
         onSettings={() => setPanel({ kind: 'settings' })}
         activeState={active?.status.state ?? 'starting'}
       />
-      {connState === 'closed' && (
-        <div className="banner banner-error" role="alert">
-          Lost the connection to cmdai. Its terminals are gone; reload the page after restarting
-          `cmdai serve`.
-        </div>
-      )}
+      <ConnectionBanner
+        connection={connState}
+        graceMinutes={terminals.view.kind === 'ready' ? terminals.view.graceMinutes : null}
+      />
       <main className="terminals">
+        <ViewChoice
+          view={terminals.view}
+          onTakeOver={terminals.takeOver}
+          onStartNew={terminals.startNew}
+        />
         {tabs.map((tab) => (
           <TerminalPane
             key={tab.key}
             api={api}
+            streams={terminals.streams}
+            attached={tab.attached}
             active={tab.key === activeKey}
             dark={dark}
             command={tab.command}
             gpuAcceleration={settings?.terminal.gpuAcceleration}
             fontSize={settings?.appearance.fontSize}
             fontFamily={settings?.appearance.fontFamily}
+            scrollback={settings?.terminal.scrollback}
+            safetyLevel={settings?.safety.level}
             onStatus={(status) => updateStatus(tab.key, status)}
             onAsk={(request) => setPanel({ kind: 'palette', request })}
             onSelection={(text) => {
@@ -363,6 +330,7 @@ function describeModel(
 }
 
 function tabTitle(status: PaneStatus, index: number): string {
+  if (status.title) return status.title
   const shell = status.shell?.split('/').pop() ?? 'shell'
   const dir = status.cwd ? (status.cwd.split('/').filter(Boolean).pop() ?? '/') : ''
   return dir ? `${shell}: ${dir}` : `${shell} ${index}`

@@ -1,7 +1,13 @@
 import { useEffect, useRef, useState } from 'react'
-import type { PtyInfo } from '../../../contract'
+import type { AttachedTab, PtyInfo, SafetyLevel } from '../../../contract'
 import { errorMessage, type Api } from '../api/client'
+import { assessPaste, chunkText, preparePaste, type PasteRisk } from '../terminal/paste'
+import { PasteConfirm } from '../terminal/PasteConfirm'
+import type { PtyHandlers, PtyStreams } from '../terminal/pty-streams'
+import { SearchBar } from '../terminal/SearchBar'
 import { DARK_THEME, LIGHT_THEME, TerminalView } from '../terminal/terminal-view'
+import '../terminal/terminal.css'
+import { dialectOf } from './palette/Palette'
 
 export interface PaneStatus {
   ptyId: string | null
@@ -9,14 +15,21 @@ export interface PaneStatus {
   shell?: string
   cwd?: string
   gitBranch?: string | null
+  /** The title a program set (OSC 0/2). */
+  title?: string | null
   exitCode?: number
+  /** The signal that ended the shell (Kill shell sends SIGHUP). */
+  signalName?: string | null
   error?: string
 }
 
 interface Props {
   api: Api
+  streams: PtyStreams
   active: boolean
   dark: boolean
+  /** A tab handed back by `pty:attach` (its shell runs already); without it a shell is started. */
+  attached?: AttachedTab
   /** Bumped by the parent to ask for a kill or restart of this pane's shell. */
   command: { kind: 'kill' | 'restart'; seq: number } | null
   onStatus(status: PaneStatus): void
@@ -26,24 +39,34 @@ interface Props {
   gpuAcceleration?: 'auto' | 'off'
   fontSize?: number
   fontFamily?: string
+  scrollback?: number
+  /** Safety level for checking multi-line pastes. */
+  safetyLevel?: SafetyLevel
 }
 
 /** Until the settings screen exists, GPU rendering can be turned off here (it is on by default). */
 export const GPU_SETTING_KEY = 'cmdai:terminal.gpuAcceleration'
 
+/** The page acknowledges output to the server after processing this many characters. */
+const ACK_EVERY_CHARS = 128 * 1024
+
 /** One tab's terminal: an xterm view bound to one PTY in main through the contract. */
 export function TerminalPane(props: Props) {
-  const { api, active, dark, command, onStatus } = props
+  const { api, streams, active, dark, command, onStatus } = props
   const hostRef = useRef<HTMLDivElement>(null)
   const viewRef = useRef<TerminalView | null>(null)
   const ptyRef = useRef<PtyInfo | null>(null)
   const statusRef = useRef(onStatus)
   const restartRef = useRef<() => void>(() => undefined)
+  const sendPasteRef = useRef<(text: string) => void>(() => undefined)
   const callbacks = useRef(props)
   useEffect(() => {
     callbacks.current = props
   })
   const [status, setStatus] = useState<PaneStatus>({ ptyId: null, state: 'starting' })
+  const [view, setView] = useState<TerminalView | null>(null)
+  const [searching, setSearching] = useState(false)
+  const [pendingPaste, setPendingPaste] = useState<{ text: string; risk: PasteRisk } | null>(null)
 
   useEffect(() => {
     statusRef.current = onStatus
@@ -59,20 +82,30 @@ export function TerminalPane(props: Props) {
       statusRef.current(next)
     }
     const promptLine = new PromptLine()
-    // Output that arrives before pty:create answers is kept until we know our id.
-    const early = new Map<string, string[]>()
+    const attached = props.attached
+    // Output up to `lastSeq` is on screen already (the attach snapshot); acks count from there.
+    let lastSeq = attached?.seq ?? 0
+    let ackedSeq = lastSeq
+    // False while a command runs (shell integration says so); unknown counts as at the prompt.
+    let atPrompt = !(attached?.info.busy ?? false)
+    // Bumped by Ctrl+C or a new paste: a paste still being sent stops.
+    let pasteSeq = 0
+    let release: () => void = () => undefined
+
+    const gpuOverride = localStorage.getItem(GPU_SETTING_KEY) === 'off' ? 'off' : undefined
     const view = new TerminalView({
       theme: dark ? DARK_THEME : LIGHT_THEME,
-      gpuAcceleration:
-        localStorage.getItem(GPU_SETTING_KEY) === 'off' ? 'off' : (props.gpuAcceleration ?? 'auto'),
+      gpuAcceleration: gpuOverride ?? props.gpuAcceleration ?? 'auto',
       fontSize: props.fontSize,
       fontFamily: props.fontFamily || undefined,
+      scrollback: props.scrollback,
       onInput: (data) => {
         const pty = ptyRef.current
         if (!pty?.running) {
           if (pty && data === '\r') restart()
           return
         }
+        if (data === '\x03') pasteSeq++
         const ask = promptLine.feed(data)
         if (ask !== null) {
           // Clear the `# ...` line at the prompt and hand the words to the palette.
@@ -80,6 +113,7 @@ export function TerminalPane(props: Props) {
           callbacks.current.onAsk?.(ask)
           return
         }
+        if (data === '\r') atPrompt = false
         void api.call('pty:write', { id: pty.id, data }).catch(() => undefined)
       },
       onResize: (cols, rows) => {
@@ -87,7 +121,96 @@ export function TerminalPane(props: Props) {
         if (pty?.running)
           void api.call('pty:resize', { id: pty.id, cols, rows }).catch(() => undefined)
       },
+      onPaste: (text) => void paste(text),
+      onFind: () => setSearching(true),
     })
+
+    const note = (text: string) => view.write(`\r\n\x1b[2m${text}\x1b[0m\r\n`)
+
+    /** Multi-line pastes at the prompt are checked first; risky ones wait for the user. */
+    const paste = async (text: string) => {
+      const pty = ptyRef.current
+      if (!pty?.running) return
+      if (atPrompt) {
+        const { safetyLevel } = callbacks.current
+        const risk = await assessPaste(text, (command) =>
+          api.call('safety:check', {
+            command,
+            shell: dialectOf(pty.shell),
+            ...(safetyLevel ? { level: safetyLevel } : {}),
+          }),
+        )
+        if (disposed) return
+        if (risk) return setPendingPaste({ text, risk })
+      }
+      await sendPaste(text)
+    }
+
+    /** Sends a paste in order, in pieces the transport carries; Ctrl+C stops the rest. */
+    const sendPaste = async (text: string) => {
+      const pty = ptyRef.current
+      if (!pty?.running) return
+      const mine = ++pasteSeq
+      try {
+        for (const chunk of chunkText(preparePaste(text, view.bracketedPaste))) {
+          if (mine !== pasteSeq || disposed) return
+          await api.call('pty:write', { id: pty.id, data: chunk })
+        }
+      } catch (err) {
+        if (!disposed) note(`[the paste was not fully sent: ${errorMessage(err)}]`)
+      }
+    }
+    sendPasteRef.current = (text) => void sendPaste(text)
+
+    const handlers: PtyHandlers = {
+      data: ({ id, data, seq }) => {
+        if (seq <= lastSeq) return
+        lastSeq = seq
+        view.write(data, () => {
+          if (seq - ackedSeq < ACK_EVERY_CHARS) return
+          ackedSeq = seq
+          void api.call('pty:ack', { id, seq }).catch(() => undefined)
+        })
+      },
+      exit: ({ id, exitCode, signalName }) => {
+        const pty = ptyRef.current
+        if (!pty) return
+        ptyRef.current = { ...pty, running: false }
+        note(
+          signalName
+            ? `[shell ended by ${signalName}; press Enter to restart]`
+            : `[shell exited with code ${exitCode}; press Enter to restart]`,
+        )
+        report({ ...statusOf(pty), ptyId: id, state: 'exited', exitCode, signalName })
+      },
+      cwd: ({ cwd, gitBranch }) => {
+        const pty = ptyRef.current
+        if (!pty) return
+        ptyRef.current = { ...pty, cwd, gitBranch }
+        report(statusOf(ptyRef.current))
+      },
+      prompt: () => {
+        atPrompt = true
+        promptLine.reset()
+      },
+      busy: () => {
+        atPrompt = false
+      },
+      title: (title) => {
+        const pty = ptyRef.current
+        if (!pty) return
+        ptyRef.current = { ...pty, title: title || null }
+        report(statusOf(ptyRef.current))
+      },
+    }
+
+    const bind = (info: PtyInfo) => {
+      ptyRef.current = info
+      host.dataset.ptyId = info.id
+      release = streams.claim(info.id, handlers)
+      report(statusOf(info))
+    }
+
     const restart = () => {
       const pty = ptyRef.current
       if (!pty) return
@@ -96,88 +219,69 @@ export function TerminalPane(props: Props) {
         .call('pty:restart', { id: pty.id, cols, rows })
         .then((info) => {
           ptyRef.current = info
+          atPrompt = true
           view.write('\r\n')
-          report(runningStatus(info))
+          report(statusOf(info))
           view.focus()
         })
         .catch((err: unknown) => view.write(`\x1b[31m${errorMessage(err)}\x1b[0m\r\n`))
     }
     restartRef.current = restart
     viewRef.current = view
-    view.open(host)
-    host.dataset.renderer = view.renderer
+    setView(view)
+    view.open(host, attached)
 
-    const offData = api.on('pty:data', ({ id, data }) => {
-      if (ptyRef.current?.id === id) view.write(data)
-      else if (!ptyRef.current) early.set(id, [...(early.get(id) ?? []), data])
-    })
-    const offExit = api.on('pty:exit', ({ id, exitCode }) => {
-      const pty = ptyRef.current
-      if (pty?.id !== id) return
-      ptyRef.current = { ...pty, running: false }
-      view.write(
-        `\r\n\x1b[2m[shell exited with code ${exitCode}; press Enter to restart]\x1b[0m\r\n`,
-      )
-      report({ ptyId: id, state: 'exited', exitCode, shell: pty.shell, cwd: pty.cwd })
-    })
-    const offCwd = api.on('pty:cwd', ({ id, cwd, gitBranch }) => {
-      const pty = ptyRef.current
-      if (pty?.id !== id) return
-      ptyRef.current = { ...pty, cwd, gitBranch }
-      report({
-        ptyId: id,
-        state: pty.running ? 'running' : 'exited',
-        shell: pty.shell,
-        cwd,
-        gitBranch,
-      })
-    })
-    const offPrompt = api.on('pty:prompt', ({ id }) => {
-      if (ptyRef.current?.id === id) promptLine.reset()
-    })
     const selection = view.term.onSelectionChange(() =>
       callbacks.current.onSelection?.(view.term.getSelection()),
     )
 
-    const { cols, rows } = view.size
-    api
-      .call('pty:create', { cols, rows })
-      .then((info) => {
-        if (disposed) {
-          void api.call('pty:dispose', { id: info.id }).catch(() => undefined)
-          return
-        }
-        ptyRef.current = info
-        host.dataset.ptyId = info.id
-        for (const data of early.get(info.id) ?? []) view.write(data)
-        early.clear()
-        report(runningStatus(info))
-      })
-      .catch((err: unknown) => {
-        view.write(`\x1b[31mcmdai could not start a shell: ${errorMessage(err)}\x1b[0m\r\n`)
-        report({ ptyId: null, state: 'failed', error: errorMessage(err) })
-      })
+    if (attached) {
+      bind(attached.info)
+      if (!attached.info.running) note('[the shell has exited; press Enter to restart]')
+    } else {
+      const { cols, rows } = view.size
+      api
+        .call('pty:create', { cols, rows })
+        .then((info) => {
+          // Closed before the shell started: nobody will show it.
+          if (disposed) void api.call('pty:dispose', { id: info.id }).catch(() => undefined)
+          else bind(info)
+        })
+        .catch((err: unknown) => {
+          view.write(`\x1b[31mcmdai could not start a shell: ${errorMessage(err)}\x1b[0m\r\n`)
+          report({ ptyId: null, state: 'failed', error: errorMessage(err) })
+        })
+    }
 
+    // Unmounting does not end the shell: closing the tab does (the parent disposes it), and a
+    // page that goes away leaves it running for the grace period.
     return () => {
       disposed = true
-      offData()
-      offExit()
-      offCwd()
-      offPrompt()
+      release()
       selection.dispose()
-      const pty = ptyRef.current
-      if (pty) void api.call('pty:dispose', { id: pty.id }).catch(() => undefined)
       ptyRef.current = null
       view.dispose()
       viewRef.current = null
     }
-    // The pane lives as long as its tab; theme changes are applied below without a restart.
+    // The pane lives as long as its tab; looks and theme are applied below without a restart.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [api])
+  }, [api, streams])
 
   useEffect(() => {
     viewRef.current?.setTheme(dark ? DARK_THEME : LIGHT_THEME)
   }, [dark])
+
+  // Settings reach open tabs at once (the first tab may open before settings have loaded).
+  const { fontSize, fontFamily, scrollback, gpuAcceleration } = props
+  useEffect(() => {
+    const gpuOverride = localStorage.getItem(GPU_SETTING_KEY) === 'off' ? 'off' : undefined
+    viewRef.current?.setLook({
+      fontSize,
+      fontFamily,
+      scrollback,
+      gpuAcceleration: gpuOverride ?? gpuAcceleration,
+    })
+  }, [view, fontSize, fontFamily, scrollback, gpuAcceleration])
 
   useEffect(() => {
     if (!active) return
@@ -194,6 +298,8 @@ export function TerminalPane(props: Props) {
     else restartRef.current()
   }, [api, command])
 
+  const backToShell = () => viewRef.current?.focus()
+
   return (
     <div
       className="terminal-pane"
@@ -202,18 +308,43 @@ export function TerminalPane(props: Props) {
       aria-label="Terminal"
       data-state={status.state}
     >
+      {searching && view && (
+        <SearchBar
+          view={view}
+          onClose={() => {
+            setSearching(false)
+            backToShell()
+          }}
+        />
+      )}
       <div className="terminal-host" ref={hostRef} />
+      {pendingPaste && (
+        <PasteConfirm
+          text={pendingPaste.text}
+          risk={pendingPaste.risk}
+          onPaste={() => {
+            sendPasteRef.current(pendingPaste.text)
+            setPendingPaste(null)
+            backToShell()
+          }}
+          onCancel={() => {
+            setPendingPaste(null)
+            backToShell()
+          }}
+        />
+      )}
     </div>
   )
 }
 
-function runningStatus(info: PtyInfo): PaneStatus {
+function statusOf(info: PtyInfo): PaneStatus {
   return {
     ptyId: info.id,
-    state: 'running',
+    state: info.running ? 'running' : 'exited',
     shell: info.shell,
     cwd: info.cwd,
     gitBranch: info.gitBranch,
+    title: info.title,
   }
 }
 

@@ -170,6 +170,27 @@ export function SettingsPanel({ api, onClose, onOpenModels, initialSection }: Pr
                 }))
               }
             />
+            <CheckboxSetting
+              label="Restore tabs on start"
+              checked={s.terminal.restoreTabs}
+              hint="Each tab's shell, directory, title and scrollback come back when cmdai starts again (secrets redacted)."
+              error={errors['terminal.restoreTabs']}
+              onChange={(restoreTabs) =>
+                void save('terminal.restoreTabs', { terminal: { restoreTabs } })
+              }
+            />
+            <TextSetting
+              label="Keep shells after the page closes (minutes)"
+              inputMode="numeric"
+              value={String(s.terminal.reconnectGraceMinutes)}
+              hint="Browser mode: a reloaded or reconnected page finds its shells still running for this long; 0 ends them at once."
+              error={errors['terminal.reconnectGraceMinutes']}
+              onCommit={(text) =>
+                saveNumber('terminal.reconnectGraceMinutes', text, (reconnectGraceMinutes) => ({
+                  terminal: { reconnectGraceMinutes },
+                }))
+              }
+            />
           </Section>
 
           <Section id="appearance" title="Appearance">

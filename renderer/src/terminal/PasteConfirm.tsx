@@ -1,0 +1,56 @@
+import { useEffect, useRef } from 'react'
+import type { PasteRisk } from './paste'
+
+interface Props {
+  text: string
+  risk: PasteRisk
+  onPaste(): void
+  onCancel(): void
+}
+
+const PREVIEW_LINES = 8
+
+/**
+ * Asked before a multi-line paste runs at the prompt when the safety engine does not allow it
+ * outright. Cancel has the focus, so a stray Enter does not run it.
+ */
+export function PasteConfirm({ text, risk, onPaste, onCancel }: Props) {
+  const cancel = useRef<HTMLButtonElement>(null)
+  useEffect(() => cancel.current?.focus(), [])
+  const lines = text.split(/\r\n?|\n/)
+  const shown = lines.slice(0, PREVIEW_LINES).join('\n')
+  const more = lines.length - PREVIEW_LINES
+
+  return (
+    <div
+      className="paste-confirm"
+      role="alertdialog"
+      aria-modal="true"
+      aria-labelledby="paste-confirm-title"
+      aria-describedby="paste-confirm-reason"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault()
+          onCancel()
+        }
+      }}
+    >
+      <h2 id="paste-confirm-title">Run this paste?</h2>
+      <p id="paste-confirm-reason">
+        It has {lines.length} lines and runs as soon as it is pasted. {risk.reason}
+      </p>
+      <pre className="paste-confirm-preview">
+        {shown}
+        {more > 0 ? `\n… ${more} more lines` : ''}
+      </pre>
+      <div className="paste-confirm-actions">
+        <button type="button" ref={cancel} onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className="danger" onClick={onPaste}>
+          Paste and run
+        </button>
+      </div>
+    </div>
+  )
+}
