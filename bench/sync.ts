@@ -11,7 +11,10 @@
  *   connections against 100 rooms x 1 connection), and with 1,000 idle connections;
  * - audit log: append rate (embedded segment files) and the time to verify 1M records.
  *
- *   npm run bench:sync     (BENCH_SYNC_SECONDS=10, BENCH_SYNC_CLIENTS=100, BENCH_SYNC_VERIFY=1000000)
+ *   npm run bench:sync     (BENCH_SYNC_SECONDS=10, BENCH_SYNC_CLIENTS=100, BENCH_SYNC_ROUNDS=2,
+ *                          BENCH_SYNC_VERIFY=1000000)
+ *
+ * Latency figures are medians over the rounds (stock and cmdai alternate which runs first).
  *
  * Last line: one JSON object.
  */
@@ -30,6 +33,7 @@ const SECONDS = Number(process.env.BENCH_SYNC_SECONDS ?? 10)
 const CLIENTS = Number(process.env.BENCH_SYNC_CLIENTS ?? 100)
 const VERIFY_RECORDS = Number(process.env.BENCH_SYNC_VERIFY ?? 1_000_000)
 const IDLE = Number(process.env.BENCH_SYNC_IDLE ?? 1_000)
+const ROUNDS = Number(process.env.BENCH_SYNC_ROUNDS ?? 2)
 
 interface Mem {
   rss: number
@@ -269,21 +273,47 @@ async function auditFigures() {
 process.setMaxListeners(CLIENTS + IDLE + 50)
 const load0 = loadavg()[0]!
 console.log(
-  `sync bench: ${CLIENTS} clients, ${SECONDS}s of edits, load average ${load0.toFixed(1)}`,
+  `sync bench: ${CLIENTS} clients, ${SECONDS}s of edits, ${ROUNDS} rounds, load average ${load0.toFixed(1)}`,
 )
-const stock = await measureServer('stock')
+type Result = Awaited<ReturnType<typeof measureServer>>
+const runs: Record<'stock' | 'cmdai', Result[]> = { stock: [], cmdai: [] }
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate which goes first, so drift in the machine's load hits both alike.
+  const order: Array<'stock' | 'cmdai'> = round % 2 ? ['cmdai', 'stock'] : ['stock', 'cmdai']
+  for (const mode of order) {
+    const r = await measureServer(mode)
+    runs[mode].push(r)
+    console.log(
+      `round ${round + 1} ${mode === 'stock' ? 'stock @y/websocket-server 0.1.1' : 'cmdai-sync (sign-in, PGlite group commit, audit)'}: ` +
+        `p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+        `delivered ${r.delivered}/${r.expected}; ${r.updatesPerSec.toFixed(0)} updates/s; ` +
+        `${r.memPerConnectionKB.toFixed(1)} KB/connection, ${r.memPerRoomKB.toFixed(1)} KB/room; ` +
+        `${r.idleConnections} idle connections: +${r.idleHeapMB.toFixed(1)} MB heap; load ${loadavg()[0]!.toFixed(1)}`,
+    )
+  }
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const summarise = (rs: Result[]) => ({
+  p50: median(rs.map((r) => r.p50)),
+  p95: median(rs.map((r) => r.p95)),
+  p99: median(rs.map((r) => r.p99)),
+  delivered: rs.reduce((n, r) => n + r.delivered, 0),
+  expected: rs.reduce((n, r) => n + r.expected, 0),
+  updatesPerSec: median(rs.map((r) => r.updatesPerSec)),
+  deliveredPerSec: median(rs.map((r) => r.deliveredPerSec)),
+  memPerConnectionKB: median(rs.map((r) => r.memPerConnectionKB)),
+  memPerRoomKB: median(rs.map((r) => r.memPerRoomKB)),
+  idleConnections: Math.min(...rs.map((r) => r.idleConnections)),
+  idleHeapMB: median(rs.map((r) => r.idleHeapMB)),
+})
+const stock = summarise(runs.stock)
+const ours = summarise(runs.cmdai)
 console.log(
-  `stock @y/websocket-server 0.1.1: p50 ${stock.p50.toFixed(1)} ms, p95 ${stock.p95.toFixed(1)} ms, p99 ${stock.p99.toFixed(1)} ms; ` +
-    `delivered ${stock.delivered}/${stock.expected}; ${stock.updatesPerSec.toFixed(0)} updates/s; ` +
-    `${stock.memPerConnectionKB.toFixed(1)} KB/connection, ${stock.memPerRoomKB.toFixed(1)} KB/room; ` +
-    `${stock.idleConnections} idle connections: +${stock.idleHeapMB.toFixed(1)} MB heap`,
-)
-const ours = await measureServer('cmdai')
-console.log(
-  `cmdai-sync (sign-in, PGlite group commit, audit): p50 ${ours.p50.toFixed(1)} ms, p95 ${ours.p95.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms; ` +
-    `delivered ${ours.delivered}/${ours.expected}; ${ours.updatesPerSec.toFixed(0)} updates/s; ` +
-    `${ours.memPerConnectionKB.toFixed(1)} KB/connection, ${ours.memPerRoomKB.toFixed(1)} KB/room; ` +
-    `${ours.idleConnections} idle connections: +${ours.idleHeapMB.toFixed(1)} MB heap`,
+  `median of ${ROUNDS}: cmdai-sync p95 ${ours.p95.toFixed(1)} ms against stock ${stock.p95.toFixed(1)} ms ` +
+    `(${(ours.p95 / stock.p95).toFixed(2)}x); p50 ${ours.p50.toFixed(1)} vs ${stock.p50.toFixed(1)} ms`,
 )
 const audit = await auditFigures()
 console.log(
@@ -294,7 +324,9 @@ console.log(
   JSON.stringify({
     clients: CLIENTS,
     seconds: SECONDS,
+    rounds: ROUNDS,
     loadAverage: round(load0, 1),
+    loadAverageEnd: round(loadavg()[0]!, 1),
     p50Ms: round(ours.p50),
     p95Ms: round(ours.p95),
     p99Ms: round(ours.p99),

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { CLOSE, SYNC_WS_PATH, readServerState } from '../contract/sync'
 import {
   connectClient,
@@ -10,6 +10,9 @@ import {
   type TestClient,
 } from './testing/harness'
 import { runCli, spawnServer, type ServerProcess } from './testing/process'
+
+// Real servers, databases and processes: generous bounds for a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
 const tmp = tempRoot('cmdai-sync-cli-')
 const clients: TestClient[] = []

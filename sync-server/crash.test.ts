@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { DOC_ROOT, SYNC_WS_PATH, readLibrary, writePattern } from '../contract/sync'
 import {
   connectClient,
@@ -8,6 +8,9 @@ import {
   type TestClient,
 } from './testing/harness'
 import { mintOffline, runCli, spawnServer, type ServerProcess } from './testing/process'
+
+// Real servers, databases and processes: generous bounds for a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
 const tmp = tempRoot('cmdai-sync-crash-')
 const clients: TestClient[] = []

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { CLOSE, readLibrary, writePattern } from '../contract/sync'
 import type { AuditLog } from './audit/audit-log'
 import type { Storage } from './storage/storage'
@@ -10,6 +10,9 @@ import {
   waitUntil,
   type TestClient,
 } from './testing/harness'
+
+// Real servers, databases and processes: generous bounds for a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
 const tmp = tempRoot('cmdai-sync-failures-')
 const clients: TestClient[] = []

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import {
@@ -29,6 +29,9 @@ import {
   type TestServer,
 } from './testing/harness'
 
+// Real servers, databases and processes: generous bounds for a busy 2-core machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
+
 const tmp = tempRoot('cmdai-sync-server-')
 let srv: TestServer
 const clients: TestClient[] = []
@@ -40,7 +43,7 @@ const connect = (...args: Parameters<typeof connectClient>) => {
 
 beforeAll(async () => {
   srv = await startTestServer({ dir: await freshDataDir(tmp.root, 'main') })
-}, 60_000)
+})
 
 afterAll(async () => {
   for (const c of clients) c.destroy()
@@ -63,7 +66,7 @@ const ids = (c: TestClient) => {
   return lib.ok ? lib.value.patterns.map((p) => p.id).sort() : []
 }
 
-async function eventually(what: string, probe: () => Promise<boolean>, ms = 10_000): Promise<void> {
+async function eventually(what: string, probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
@@ -360,7 +363,7 @@ describe('sign-in', () => {
     const started = Date.now()
     await srv.admin.tokenRevoke({ team, user: 'rev' })
     expect((await c.closed).code).toBe(CLOSE.revoked)
-    expect(Date.now() - started).toBeLessThan(3_000)
+    expect(Date.now() - started).toBeLessThan(5_000)
     const again = connect(srv.url, `${team}/lib`, token)
     expect((await again.closed).code).toBe(CLOSE.revoked)
 
@@ -399,7 +402,7 @@ describe('hostile input', () => {
         maxRoomsPerToken: 4,
       },
     })
-  }, 60_000)
+  })
   afterAll(() => limited?.close())
 
   /** A raw socket that sends what it is told, for messages the stock client would never send. */

@@ -166,7 +166,7 @@ export function connectClient(
     closed,
     closes,
     denied,
-    synced: (ms = 10_000) => waitUntil(`${room} synced`, () => provider.synced, ms),
+    synced: (ms = 20_000) => waitUntil(`${room} synced`, () => provider.synced, ms),
     destroy: () => {
       provider.destroy()
       doc.destroy()
@@ -175,7 +175,7 @@ export function connectClient(
 }
 
 /** Polls until `probe` is true (real servers and sockets: no fake timers). */
-export async function waitUntil(what: string, probe: () => boolean, ms = 10_000): Promise<void> {
+export async function waitUntil(what: string, probe: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`)
