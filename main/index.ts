@@ -50,8 +50,18 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit()
   })
 
-  app.on('will-quit', () => {
+  // Quitting waits for the services to close: shells and their jobs are ended (SIGHUP, then
+  // SIGKILL), open tabs saved for the next start and the database closed before the app exits.
+  let quitting = false
+  app.on('will-quit', (event) => {
+    if (quitting) return
+    quitting = true
+    event.preventDefault()
     ipc?.dispose()
-    void services?.dispose()
+    void (services?.dispose() ?? Promise.resolve()).finally(() => app.exit(0))
   })
+  // A terminal's Ctrl+C, `kill` or a closed session quits the same way.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => app.quit())
+  }
 }
