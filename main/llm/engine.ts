@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { basename, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import {
   CmdaiError,
   toErrorEnvelope,
@@ -34,6 +34,7 @@ import {
   buildUserMessage,
 } from './prompt'
 import { loadSafetyPort, toShellDialect, type SafetyPort } from './safety-port'
+import { pickDraftModel } from './speculation'
 import {
   llmSettingsSchema,
   readLlmSettings,
@@ -203,18 +204,7 @@ export class LlmEngine {
     } catch {
       return null
     }
-    const family = modelFamily(modelPath)
-    const candidates = this.store
-      .list()
-      .filter(
-        (m) =>
-          m.kind !== 'embedding' &&
-          resolve(m.path) !== resolve(modelPath) &&
-          m.sizeBytes * 4 <= size &&
-          modelFamily(m.path) === family,
-      )
-      .sort((a, b) => a.sizeBytes - b.sizeBytes)
-    return candidates[0]?.path ?? null
+    return pickDraftModel({ path: modelPath, sizeBytes: size }, this.store.list())
   }
 
   /** The backend for `modelRef` (or the active model), created or switched under a lock. */
@@ -541,18 +531,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true })
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
-}
-
-/**
- * A model file's family: its name without the size (`0.5b`, `7B`), quantisation and extension, so
- * `qwen2.5-coder-0.5b-instruct-q4_k_m.gguf` and `qwen2.5-coder-7b-instruct-q8_0.gguf` match.
- */
-export function modelFamily(path: string): string {
-  return basename(path)
-    .toLowerCase()
-    .replace(/\.gguf$/, '')
-    .replace(/[-_.](i?q\d[\w]*|f16|f32|bf16)$/, '')
-    .replace(/(^|[-_])\d+(\.\d+)?[bm](?=$|[-_])/g, '$1')
 }
 
 /** A local endpoint (Ollama, LM Studio on this machine) is not "remote": nothing leaves the machine. */

@@ -17,6 +17,8 @@ import {
   inputLookupPredictor,
   MAX_REJECTED_DRAFT_COST,
   measureDraftCost,
+  modelFamily,
+  pickDraftModel,
 } from './speculation'
 
 /** Guesses the next `k` tokens of a known answer (one plain run's output). */
@@ -50,6 +52,32 @@ class Fixed extends TokenPredictor {
     return this.guess
   }
 }
+
+describe('draft model choice', () => {
+  it('groups files by family, whatever their size and quantisation', () => {
+    expect(modelFamily('/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf')).toBe('qwen2.5-coder-instruct')
+    expect(modelFamily('qwen2.5-coder-7b-instruct-q8_0.gguf')).toBe('qwen2.5-coder-instruct')
+    expect(modelFamily('Llama-3.2-1B-Instruct-Q4_K_M.gguf')).toBe('llama-3.2-instruct')
+    expect(modelFamily('qwen2.5-coder-7b-instruct-q8_0.gguf')).not.toBe(
+      modelFamily('Llama-3.2-1B-Instruct-Q4_K_M.gguf'),
+    )
+  })
+
+  it('picks the smallest installed model of the family at most a quarter of the size', () => {
+    const target = { path: '/m/qwen2.5-coder-7b-instruct-q4_k_m.gguf', sizeBytes: 4_680_000_000 }
+    const installed = [
+      target,
+      { path: '/m/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf', sizeBytes: 1_120_000_000 },
+      { path: '/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf', sizeBytes: 398_000_000 },
+      { path: '/m/llama-3.2-1b-instruct-q4_k_m.gguf', sizeBytes: 100_000_000 },
+      { path: '/m/nomic-embed-text-v1.5.Q8_0.gguf', sizeBytes: 1, kind: 'embedding' },
+    ]
+    expect(pickDraftModel(target, installed)).toBe('/m/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf')
+    // Not for a model that is already small: a 1.5B is not drafted by a 0.5B (not 4x smaller).
+    expect(pickDraftModel(installed[1]!, installed)).toBeNull()
+    expect(pickDraftModel(target, [target])).toBeNull()
+  })
+})
 
 describe('GatedTokenPredictor', () => {
   it('passes guesses through only while the gate is open, and everything else always', () => {

@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path'
 import {
   DraftSequenceTokenPredictor,
   InputLookupTokenPredictor,
@@ -160,4 +161,39 @@ export async function measureDraftCost(
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor((s.length - 1) / 2)] ?? NaN
+}
+
+/**
+ * A model file's family: its name without the size (`0.5b`, `7B`), quantisation and extension, so
+ * `qwen2.5-coder-0.5b-instruct-q4_k_m.gguf` and `qwen2.5-coder-7b-instruct-q8_0.gguf` match.
+ */
+export function modelFamily(path: string): string {
+  return basename(path)
+    .toLowerCase()
+    .replace(/\.gguf$/, '')
+    .replace(/[-_.](i?q\d[\w]*|f16|f32|bf16)$/, '')
+    .replace(/[-_]\d+(\.\d+)?[bm](?=$|[-_])/g, '')
+    .replace(/^\d+(\.\d+)?[bm][-_]/, '')
+}
+
+/**
+ * The draft model for `target` among the installed models: the smallest chat model of the same
+ * family at most a quarter of its size (Qwen2.5-Coder 0.5B drafting for 7B), or null. Whether
+ * it really shares the vocabulary is checked when it loads.
+ */
+export function pickDraftModel(
+  target: { path: string; sizeBytes: number },
+  installed: ReadonlyArray<{ path: string; sizeBytes: number; kind?: string }>,
+): string | null {
+  const family = modelFamily(target.path)
+  const candidates = installed
+    .filter(
+      (m) =>
+        m.kind !== 'embedding' &&
+        resolve(m.path) !== resolve(target.path) &&
+        m.sizeBytes * 4 <= target.sizeBytes &&
+        modelFamily(m.path) === family,
+    )
+    .sort((a, b) => a.sizeBytes - b.sizeBytes)
+  return candidates[0]?.path ?? null
 }
