@@ -1,5 +1,6 @@
 import type { HistoryCommand, HistoryFilter } from '../../contract/history'
 import type { HistoryStore } from './store'
+import { isoOrNull } from './validate'
 
 /** The columns of an export, in order (see EXPORT.md). */
 export const EXPORT_COLUMNS = [
@@ -55,7 +56,9 @@ async function toRecord(store: HistoryStore, c: HistoryCommand): Promise<ExportR
     command: c.command,
     cwd: c.cwd,
     exit_code: c.exitCode,
-    started_at: new Date(c.startedAt).toISOString(),
+    // A start time no Date can hold (a row from before the constraints) is exported as null
+    // rather than breaking the whole export.
+    started_at: isoOrNull(c.startedAt),
     duration_ms: c.durationMs,
     shell: c.shell,
     host: c.host,

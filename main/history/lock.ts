@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { CmdaiError } from '../../contract/errors'
+import { isoOrNull } from './validate'
 
 /** Who holds the history database. Written as JSON into the lock file. */
 export interface LockOwner {
@@ -95,7 +96,7 @@ export function describeHolder(holder: LockOwner): string {
     { cli: 'another cmdai command', doctor: 'cmdai history doctor', serve: 'cmdai serve' }[
       holder.owner
     ] ?? 'the running cmdai app'
-  return `${who} (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()})`
+  return `${who} (pid ${holder.pid} on ${holder.host}, since ${isoOrNull(holder.since) ?? 'an unknown time'})`
 }
 
 function lockedError(holder: LockOwner): CmdaiError {
