@@ -246,17 +246,25 @@ export class LocalBackend implements LlmBackend {
         : 'input-lookup'
     let cost: number | null = null
     if (setting === 'auto') {
-      const scratch = context.getSequence()
-      try {
-        const probe = model.tokenize(CALIBRATION_TEXT, false, 'trimLeadingSpace')
-        const measured = await measureDraftCost(scratch, probe, {
-          draftTokens: kind === 'draft-model' ? 4 : LOOKUP_DRAFT_TOKENS,
-          tokenBias: table.stringBias,
-          signal,
-        })
-        cost = measured.rejectedDraftCost
-      } finally {
-        scratch.dispose()
+      const draftTokens = kind === 'draft-model' ? 4 : LOOKUP_DRAFT_TOKENS
+      // Measured once per model, hardware and threads in this process (a switch back is free).
+      const key = `${this.options.modelPath}|${statSync(this.options.modelPath).size}|${llama.gpu}|${model.gpuLayers}|${this.threads}|${draftTokens}`
+      const known = measuredDraftCosts.get(key)
+      if (known !== undefined) cost = known
+      else {
+        const scratch = context.getSequence()
+        try {
+          const probe = model.tokenize(CALIBRATION_TEXT, false, 'trimLeadingSpace')
+          const measured = await measureDraftCost(scratch, probe, {
+            draftTokens,
+            tokenBias: table.stringBias,
+            signal,
+          })
+          cost = measured.rejectedDraftCost
+          measuredDraftCosts.set(key, cost)
+        } finally {
+          scratch.dispose()
+        }
       }
       if (cost > MAX_REJECTED_DRAFT_COST) {
         this.speculation = {
@@ -566,6 +574,9 @@ function defaultThreads(modelPath: string): number {
     return spare
   }
 }
+
+/** What a rejected draft cost, by model, hardware and threads (see speculativeSequence). */
+const measuredDraftCosts = new Map<string, number>()
 
 /** A command-like text that tokenizes into enough tokens with any vocabulary. */
 const CALIBRATION_TEXT =
