@@ -38,8 +38,8 @@ const exchange = (a: Y.Doc, b: Y.Doc) => {
 describe('detectConflicts', () => {
   it('reports a concurrent edit of one field on both sides, with both values', () => {
     const { a, b, seen } = pair()
-    writePattern(a, { ...base, command: 'deploy --fast {{env}}', updatedAt: 2 })
-    writePattern(b, { ...base, command: 'deploy --safe {{env}}', updatedAt: 3 })
+    writePattern(a, { ...base, command: 'deploy --fast {{env}}', updatedAt: 2, updatedBy: 'ann' })
+    writePattern(b, { ...base, command: 'deploy --safe {{env}}', updatedAt: 3, updatedBy: 'bob' })
     exchange(a, b)
     const fa = seen.get(a)!.find((c) => c.field === 'command')
     const fb = seen.get(b)!.find((c) => c.field === 'command')
@@ -47,11 +47,13 @@ describe('detectConflicts', () => {
       patternId: 'p1',
       mine: 'deploy --fast {{env}}',
       theirs: 'deploy --safe {{env}}',
+      by: 'bob',
     })
     expect(fb).toMatchObject({
       patternId: 'p1',
       mine: 'deploy --safe {{env}}',
       theirs: 'deploy --fast {{env}}',
+      by: 'ann',
     })
     // Exactly one side kept its own value, and both documents agree.
     expect([fa!.kept, fb!.kept].sort()).toEqual(['mine', 'theirs'])

@@ -16,6 +16,8 @@ export interface DetectedConflict {
   mine: unknown
   theirs: unknown
   kept: 'mine' | 'theirs'
+  /** Who wrote `theirs`: the `updatedBy` their client wrote with it, when it can be read. */
+  by?: string
 }
 
 const FIELDS = new Set<string>(PATTERN_FIELDS)
@@ -77,7 +79,18 @@ function compare(
   if (JSON.stringify(theirValue) === JSON.stringify(myValue)) return null
   const kept = visible.id.client === local ? 'mine' : visible === theirs ? 'theirs' : null
   if (!kept) return null
-  return { field, mine: myValue, theirs: theirValue, kept }
+  const by = authorOf(map, theirs.id.client)
+  return { field, mine: myValue, theirs: theirValue, kept, ...(by ? { by } : {}) }
+}
+
+/** The newest `updatedBy` value a client wrote in this pattern (its author), if still readable. */
+function authorOf(map: Y.Map<unknown>, client: number): string | undefined {
+  for (let item = map._map.get('updatedBy') ?? null; item; item = item.left as Y.Item | null) {
+    if (item.id.client !== client) continue
+    const v = valueOf(item)
+    if (typeof v === 'string') return v
+  }
+  return undefined
 }
 
 function sameId(a: Y.ID | null, b: Y.ID | null): boolean {

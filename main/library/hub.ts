@@ -155,16 +155,8 @@ export class LibraryHub {
       if (!entry.client || tr.origin !== entry.client.provider || entry.kind !== 'team') return
       const found = detectConflicts(tr)
       if (found.length === 0) return
-      const patterns = entry.doc.getMap(DOC_ROOT.patterns)
       for (const c of found) {
-        const map = patterns.get(c.patternId)
-        const by = map instanceof Y.Map ? map.get('updatedBy') : undefined
-        const conflict: FieldConflict = {
-          library: entry.id,
-          ...c,
-          ...(typeof by === 'string' && c.kept === 'theirs' ? { by } : {}),
-          at: Date.now(),
-        }
+        const conflict: FieldConflict = { library: entry.id, ...c, at: Date.now() }
         entry.conflicts = [
           ...entry.conflicts.filter((x) => !(x.patternId === c.patternId && x.field === c.field)),
           conflict,
