@@ -1,5 +1,5 @@
 // Electron entry: app lifecycle only. Every service is plain Node and lives in main/services.ts.
-import { app, BrowserWindow } from 'electron'
+import { app, BrowserWindow, dialog } from 'electron'
 import { mkdirSync } from 'node:fs'
 import { resolveDataDir } from './config/paths'
 import { registerIpc, type IpcBridge } from './electron/ipc'
@@ -31,13 +31,20 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     const dataDir = resolveDataDir()
-    mkdirSync(dataDir, { recursive: true })
-    services = createServices({
-      dataDir,
-      host: 'electron',
-      version: app.getVersion(),
-      secretCipher: electronCipher,
-    })
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    try {
+      services = createServices({
+        dataDir,
+        host: 'electron',
+        version: app.getVersion(),
+        secretCipher: electronCipher,
+      })
+    } catch (err) {
+      // E.g. `cmdai serve` already uses this data directory: say who, and do not run half-working.
+      dialog.showErrorBox('cmdai cannot start', err instanceof Error ? err.message : String(err))
+      app.quit()
+      return
+    }
     ipc = registerIpc(services, isOwnUrl)
     installMenu(() => services?.events.emit('app:menu', { action: 'new-tab' }))
     openWindow()

@@ -108,6 +108,16 @@ function lockedError(holder: LockOwner): CmdaiError {
 }
 
 /**
+ * Throws the same error as `claimDataDir` when another live process holds the data directory,
+ * without taking it: for checks that must come before anything is written (serve's token).
+ */
+export function assertDataDirFree(dataDir: string): void {
+  const path = join(dataDir, 'history.lock')
+  const holder = readLock(path)
+  if (holder && holder.pid !== process.pid && isAlive(holder)) throw busyError(dataDir, holder)
+}
+
+/**
  * Claims a data directory for an app or `serve` for as long as it runs: one owner per data
  * directory, so a second one refuses to start (naming the first) instead of running with a
  * history that never records anything.
@@ -119,11 +129,15 @@ export function claimDataDir(dataDir: string, owner: 'app' | 'serve'): HeldLock 
   } catch (err) {
     const holder = readLock(path)
     if (!holder || !(err instanceof CmdaiError)) throw err
-    throw new CmdaiError(
-      'conflict',
-      `The data directory ${dataDir} is in use by ${describeHolder(holder)}. Only one cmdai ` +
-        `app or \`cmdai serve\` may use a data directory at a time: stop that one first ` +
-        `(kill ${holder.pid}), or start this one with another CMDAI_DATA_DIR.`,
-    )
+    throw busyError(dataDir, holder)
   }
+}
+
+function busyError(dataDir: string, holder: LockOwner): CmdaiError {
+  return new CmdaiError(
+    'conflict',
+    `The data directory ${dataDir} is in use by ${describeHolder(holder)}. Only one cmdai ` +
+      `app or \`cmdai serve\` may use a data directory at a time: stop that one first ` +
+      `(kill ${holder.pid}), or start this one with another CMDAI_DATA_DIR.`,
+  )
 }

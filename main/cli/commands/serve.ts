@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import {
@@ -10,6 +10,8 @@ import {
   resolveOutDir,
 } from '../../config/paths'
 import { loadServeIdentity, rememberPort } from '../../server/serve-identity'
+import { ensurePrivateDir } from '../../config/private-fs'
+import { assertDataDirFree } from '../../history/lock'
 import { rendererIndex } from '../../server/static-files'
 
 export function registerServe(program: Command): void {
@@ -28,10 +30,13 @@ export function registerServe(program: Command): void {
     .option('--new-token', 'replace the saved token: old URLs and open pages stop working')
     .option('--build', 'rebuild the renderer before serving')
     .action(async (options: { port?: number; build?: boolean; newToken?: boolean }) => {
+      const dataDir = resolveDataDir()
+      ensurePrivateDir(dataDir)
+      // A second serve (or the app) on this data dir refuses here, naming the first, before it
+      // builds anything or touches the saved token; createServices then takes the lock for good.
+      assertDataDirFree(dataDir)
       const staticDir = join(resolveOutDir(), 'renderer')
       if (options.build || !existsSync(rendererIndex(staticDir))) buildRenderer()
-      const dataDir = resolveDataDir()
-      mkdirSync(dataDir, { recursive: true })
       // Loaded here, not at the top: every other subcommand starts faster without the services.
       const [{ createServices }, { startBrowserServer }] = await Promise.all([
         import('../../services'),
@@ -55,14 +60,17 @@ export function registerServe(program: Command): void {
       console.log(`cmdai is running at ${server.url}`)
       console.log(`Data directory: ${dataDir}. Press Ctrl+C to stop.`)
       let stopping = false
-      // Stopping ends every shell's whole session (jobs included) before the process exits.
+      // Stopping ends every shell's whole session (jobs included) first, then closes the rest
+      // (the database may take a while if it is still being created). A second signal does
+      // not wait.
       const stop = async () => {
-        if (stopping) return
+        if (stopping) {
+          console.log('Stopping without waiting for the database to close.')
+          process.exit(130)
+        }
         stopping = true
-        const deadline = setTimeout(() => process.exit(1), STOP_DEADLINE_MS)
         await server.close()
         await services.dispose()
-        clearTimeout(deadline)
         process.exit(0)
       }
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -70,9 +78,6 @@ export function registerServe(program: Command): void {
       }
     })
 }
-
-/** Longest a stop may take (closing the database, ending shells) before the process exits. */
-const STOP_DEADLINE_MS = 30_000
 
 /** A port number 0-65535 written in digits (0: any free port); '' or '8o80' are not ports. */
 export function parsePort(value: string): number {
