@@ -2,26 +2,14 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { CLOSE, SYNC_WS_PATH, readServerState } from '../contract/sync'
-import {
-  connectClient,
-  freshDataDir,
-  tempRoot,
-  waitUntil,
-  type TestClient,
-} from './testing/harness'
-import { runCli, spawnServer, type ServerProcess } from './testing/process'
+import { connectClient, freshDataDir, waitUntil } from './testing/harness'
+import { processFixture, runCli, spawnServer } from './testing/process'
 
 // Real servers, databases and processes: generous bounds for a busy 2-core machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
-const tmp = tempRoot('cmdai-sync-cli-')
-const clients: TestClient[] = []
-const servers: ServerProcess[] = []
-afterAll(() => {
-  for (const c of clients) c.destroy()
-  for (const s of servers) s.child.kill('SIGKILL')
-  tmp.cleanup()
-})
+const fx = processFixture('cmdai-sync-cli-')
+afterAll(() => fx.cleanup())
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
@@ -37,7 +25,7 @@ describe('cmdai-sync CLI', () => {
       'token',
       'create',
       '--data',
-      tmp.root,
+      fx.root,
       '--team',
       'acme',
       '--user',
@@ -50,7 +38,7 @@ describe('cmdai-sync CLI', () => {
   })
 
   it('mints, lists and revokes tokens, also while the server runs; verifies, exports, backs up and restores', async () => {
-    const dir = await freshDataDir(tmp.root, 'data')
+    const dir = await freshDataDir(fx.root, 'data')
     // Offline: the CLI opens the data dir itself.
     const first = await runCli([
       'token',
@@ -71,7 +59,7 @@ describe('cmdai-sync CLI', () => {
     expect(first.stderr).toContain('created team acme')
 
     const server = await spawnServer(['--data', dir])
-    servers.push(server)
+    fx.servers.push(server)
     // Tokens are never logged, nor the database password.
     expect(JSON.stringify(server.logs)).not.toContain(first.stdout.trim())
 
@@ -94,7 +82,7 @@ describe('cmdai-sync CLI', () => {
     const token = minted.stdout.trim().split('\n').pop()!
     expect(token).toMatch(JWT)
     const c = connectClient(`ws://127.0.0.1:${server.port}${SYNC_WS_PATH}`, 'acme/lib', token)
-    clients.push(c)
+    fx.pool.add(c)
     await c.synced()
     await waitUntil(
       'read-only',
@@ -153,7 +141,7 @@ describe('cmdai-sync CLI', () => {
     expect(csv.stdout.split('\r\n')[0]).toBe('seq,ts,team,kind,actor,role,room,data,prev,hash')
     expect(csv.stdout).toContain('token.revoke')
 
-    const backupFile = join(tmp.root, 'backup.gz')
+    const backupFile = join(fx.root, 'backup.gz')
     const backup = await runCli(['backup', '--data', dir, '--out', backupFile])
     expect(backup.code).toBe(0)
     expect(statSync(backupFile).mode & 0o777).toBe(0o600)
@@ -175,7 +163,7 @@ describe('cmdai-sync CLI', () => {
     expect(bad.stdout).toMatch(/acme: TAMPERED at record 2 /)
 
     // The backup (taken before the tampering) restores into a new data dir and verifies.
-    const restoredDir = await freshDataDir(tmp.root, 'restored')
+    const restoredDir = await freshDataDir(fx.root, 'restored')
     const restored = await runCli(['restore', '--data', restoredDir, '--in', backupFile])
     expect(restored.code).toBe(0)
     expect(restored.stdout).toMatch(/acme: intact/)

@@ -1,37 +1,32 @@
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { DOC_ROOT, SYNC_WS_PATH, readLibrary, writePattern } from '../contract/sync'
+import { connectClient, freshDataDir, waitUntil } from './testing/harness'
 import {
-  connectClient,
-  freshDataDir,
-  tempRoot,
-  waitUntil,
-  type TestClient,
-} from './testing/harness'
-import { mintOffline, runCli, spawnServer, type ServerProcess } from './testing/process'
+  mintOffline,
+  processFixture,
+  runCli,
+  spawnServer,
+  type ServerProcess,
+} from './testing/process'
 
 // Real servers, databases and processes: generous bounds for a busy 2-core machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
-const tmp = tempRoot('cmdai-sync-crash-')
-const clients: TestClient[] = []
-const servers: ServerProcess[] = []
-afterAll(() => {
-  for (const c of clients) c.destroy()
-  for (const s of servers) s.child.kill('SIGKILL')
-  tmp.cleanup()
-})
+const fx = processFixture('cmdai-sync-crash-')
+afterAll(() => fx.cleanup())
 
 const url = (p: ServerProcess) => `ws://127.0.0.1:${p.port}${SYNC_WS_PATH}`
 
 describe('crash and shutdown', () => {
   it('loses nothing acknowledged when the server is killed with SIGKILL mid-stream', async () => {
-    const dir = await freshDataDir(tmp.root, 'crash')
+    const dir = await freshDataDir(fx.root, 'crash')
     const token = await mintOffline(dir, 'acme', 'ana', 'engineer')
     const first = await spawnServer(['--data', dir])
-    servers.push(first)
+    fx.servers.push(first)
     const writer = connectClient(url(first), 'acme/lib', token)
     const observer = connectClient(url(first), 'acme/lib', token)
-    clients.push(writer, observer)
+    fx.pool.add(writer)
+    fx.pool.add(observer)
     await Promise.all([writer.synced(), observer.synced()])
     // What the observer received was relayed, so it was committed first: that is "acknowledged".
     const seen = new Set<string>()
@@ -64,9 +59,9 @@ describe('crash and shutdown', () => {
     expect(n).toBeGreaterThan(killedAt.size) // writes were still in flight
 
     const second = await spawnServer(['--data', dir])
-    servers.push(second)
+    fx.servers.push(second)
     const check = connectClient(url(second), 'acme/lib', token)
-    clients.push(check)
+    fx.pool.add(check)
     await check.synced()
     const lib = readLibrary(check.doc)
     const stored = new Set(lib.ok ? lib.value.patterns.map((p) => p.id) : [])

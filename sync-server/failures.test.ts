@@ -1,43 +1,30 @@
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { CLOSE, readLibrary, writePattern } from '../contract/sync'
+import { CLOSE, writePattern } from '../contract/sync'
 import type { AuditLog } from './audit/audit-log'
 import type { Storage } from './storage/storage'
 import {
-  connectClient,
+  clientPool,
+  patternIds,
+  testPattern,
   freshDataDir,
   startTestServer,
   tempRoot,
   waitUntil,
-  type TestClient,
 } from './testing/harness'
 
 // Real servers, databases and processes: generous bounds for a busy 2-core machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
 const tmp = tempRoot('cmdai-sync-failures-')
-const clients: TestClient[] = []
+const pool = clientPool()
 afterAll(() => {
-  for (const c of clients) c.destroy()
+  pool.destroyAll()
   tmp.cleanup()
 })
 
-const connect = (...args: Parameters<typeof connectClient>) => {
-  const c = connectClient(...args)
-  clients.push(c)
-  return c
-}
-const pattern = (id: string) => ({
-  id,
-  title: id,
-  command: `echo ${id}`,
-  author: 'ana',
-  createdAt: 1,
-  updatedAt: 1,
-})
-const ids = (c: TestClient) => {
-  const lib = readLibrary(c.doc)
-  return lib.ok ? lib.value.patterns.map((p) => p.id).sort() : []
-}
+const connect = pool.connect
+const pattern = testPattern
+const ids = patternIds
 const rowCount = async (s: Storage, room: string) =>
   Number(
     (

@@ -10,12 +10,13 @@ import { createSqlStorage, type Storage } from './storage/storage'
 import { FileAuditLog } from './audit/file-log'
 import { KeyRing } from './auth/keys'
 import {
-  connectClient,
+  clientPool,
+  patternIds,
+  testPattern,
   silentLogger,
   startTestServer,
   tempRoot,
   waitUntil,
-  type TestClient,
   type TestServer,
 } from './testing/harness'
 import {
@@ -35,7 +36,7 @@ let redis: RedisInstance
 const instances: TestServer[] = []
 const storages: Storage[] = []
 const relays: RedisRelay[] = []
-const clients: TestClient[] = []
+const pool = clientPool()
 
 async function instance(): Promise<TestServer> {
   const storage = await createSqlStorage(await openPostgres(pg.url))
@@ -47,24 +48,9 @@ async function instance(): Promise<TestServer> {
   return srv
 }
 
-const connect = (...args: Parameters<typeof connectClient>) => {
-  const c = connectClient(...args)
-  clients.push(c)
-  return c
-}
-const pattern = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  title: id,
-  command: `echo ${id}`,
-  author: 'ana',
-  createdAt: 1,
-  updatedAt: 1,
-  ...extra,
-})
-const ids = (c: TestClient) => {
-  const lib = readLibrary(c.doc)
-  return lib.ok ? lib.value.patterns.map((p) => p.id).sort() : []
-}
+const connect = pool.connect
+const pattern = testPattern
+const ids = patternIds
 
 let a: TestServer
 let b: TestServer
@@ -77,7 +63,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const c of clients) c.destroy()
+  pool.destroyAll()
   for (const s of instances) await s.close().catch(() => {})
   for (const r of relays) await r.close()
   for (const s of storages) await s.close().catch(() => {})

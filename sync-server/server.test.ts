@@ -20,12 +20,13 @@ import {
 } from '../contract/sync'
 import { parseRecord } from './audit/audit-log'
 import {
-  connectClient,
+  clientPool,
+  patternIds,
+  testPattern,
   freshDataDir,
   startTestServer,
   tempRoot,
   waitUntil,
-  type TestClient,
   type TestServer,
 } from './testing/harness'
 
@@ -34,37 +35,22 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 })
 
 const tmp = tempRoot('cmdai-sync-server-')
 let srv: TestServer
-const clients: TestClient[] = []
-const connect = (...args: Parameters<typeof connectClient>) => {
-  const c = connectClient(...args)
-  clients.push(c)
-  return c
-}
+const pool = clientPool()
+const connect = pool.connect
 
 beforeAll(async () => {
   srv = await startTestServer({ dir: await freshDataDir(tmp.root, 'main') })
 })
 
 afterAll(async () => {
-  for (const c of clients) c.destroy()
+  pool.destroyAll()
   await srv?.close()
   tmp.cleanup()
 })
 
-const pattern = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  title: `Pattern ${id}`,
-  command: `echo ${id}`,
-  author: 'ana',
-  createdAt: 1,
-  updatedAt: 1,
-  ...extra,
-})
+const pattern = testPattern
 
-const ids = (c: TestClient) => {
-  const lib = readLibrary(c.doc)
-  return lib.ok ? lib.value.patterns.map((p) => p.id).sort() : []
-}
+const ids = patternIds
 
 async function eventually(what: string, probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms

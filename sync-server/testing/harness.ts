@@ -6,7 +6,7 @@ import pino from 'pino'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { SYNC_WS_PATH, type Role } from '../../contract/sync'
+import { SYNC_WS_PATH, readLibrary, type Role } from '../../contract/sync'
 import { createAdmin, type Admin } from '../admin/admin'
 import type { AuditLog } from '../audit/audit-log'
 import { FileAuditLog } from '../audit/file-log'
@@ -181,4 +181,37 @@ export async function waitUntil(what: string, probe: () => boolean, ms = 20_000)
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/** Clients made through `connect` are destroyed together (in `afterAll`). */
+export function clientPool() {
+  const list: TestClient[] = []
+  return {
+    connect: (...args: Parameters<typeof connectClient>): TestClient => {
+      const c = connectClient(...args)
+      list.push(c)
+      return c
+    },
+    add: (c: TestClient) => list.push(c),
+    destroyAll: () => {
+      for (const c of list.splice(0)) c.destroy()
+    },
+  }
+}
+
+/** A valid pattern with defaults, `extra` overriding. */
+export const testPattern = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  title: `Pattern ${id}`,
+  command: `echo ${id}`,
+  author: 'ana',
+  createdAt: 1,
+  updatedAt: 1,
+  ...extra,
+})
+
+/** The ids of the valid patterns in a client's document, sorted. */
+export function patternIds(c: TestClient): string[] {
+  const lib = readLibrary(c.doc)
+  return lib.ok ? lib.value.patterns.map((p) => p.id).sort() : []
 }

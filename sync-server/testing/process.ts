@@ -4,6 +4,7 @@ import { Committer } from '../rooms/committer'
 import { createAdmin } from '../admin/admin'
 import { openBackend } from '../backend'
 import type { Role } from '../../contract/sync'
+import { clientPool, tempRoot } from './harness'
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'cmdai-sync.mjs')
 
@@ -100,5 +101,22 @@ export async function mintOffline(
     return token
   } finally {
     await backend.close()
+  }
+}
+
+/** A test file's temp dir, clients and server processes, cleaned up together. */
+export function processFixture(prefix: string) {
+  const tmp = tempRoot(prefix)
+  const pool = clientPool()
+  const servers: ServerProcess[] = []
+  return {
+    root: tmp.root,
+    pool,
+    servers,
+    cleanup() {
+      pool.destroyAll()
+      for (const s of servers) s.child.kill('SIGKILL')
+      tmp.cleanup()
+    },
   }
 }
