@@ -125,70 +125,78 @@ describe('browser-mode server', () => {
     ws.close()
   })
 
-  it('streams a terminal only to its page; the shell outlives the socket and re-attaches', async () => {
-    const collect = (ws: WebSocket) => {
-      const data: string[] = []
-      ws.on('message', (raw) => {
-        const frame = JSON.parse(raw.toString()) as {
-          t: string
-          name?: string
-          payload?: { data: string }
-        }
-        if (frame.t === 'evt' && frame.name === 'pty:data') data.push(frame.payload!.data)
+  // The database opens on the same thread meanwhile and can stall it for seconds on a busy
+  // machine: generous waits.
+  it(
+    'streams a terminal only to its page; the shell outlives the socket and re-attaches',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const collect = (ws: WebSocket) => {
+        const data: string[] = []
+        ws.on('message', (raw) => {
+          const frame = JSON.parse(raw.toString()) as {
+            t: string
+            name?: string
+            payload?: { data: string }
+          }
+          if (frame.t === 'evt' && frame.name === 'pty:data') data.push(frame.payload!.data)
+        })
+        return data
+      }
+      const headers = { origin: base(), cookie: cookie() }
+      const owner = await connect(headers)
+      const other = await connect(headers)
+      const ownerData = collect(owner)
+      const otherData = collect(other)
+      const attached = await request(owner, {
+        t: 'req',
+        id: 1,
+        channel: 'pty:attach',
+        args: { cols: 80, rows: 24 },
       })
-      return data
-    }
-    const headers = { origin: base(), cookie: cookie() }
-    const owner = await connect(headers)
-    const other = await connect(headers)
-    const ownerData = collect(owner)
-    const otherData = collect(other)
-    const attached = await request(owner, {
-      t: 'req',
-      id: 1,
-      channel: 'pty:attach',
-      args: { cols: 80, rows: 24 },
-    })
-    const viewId = (attached.result as { value: { viewId: string } }).value.viewId
-    const created = await request(owner, {
-      t: 'req',
-      id: 2,
-      channel: 'pty:create',
-      args: { cols: 80, rows: 24, shell: '/bin/sh', cwd: dir },
-    })
-    const id = (created.result as { value: { id: string } }).value.id
-    await request(owner, {
-      t: 'req',
-      id: 3,
-      channel: 'pty:write',
-      args: { id, data: 'X=6; echo $((X*7))\n' },
-    })
-    await expect.poll(() => ownerData.join(''), { timeout: 10_000 }).toContain('42')
-    expect(otherData.join('')).toBe('')
-    owner.close()
-    other.close()
+      const viewId = (attached.result as { value: { viewId: string } }).value.viewId
+      const created = await request(owner, {
+        t: 'req',
+        id: 2,
+        channel: 'pty:create',
+        args: { cols: 80, rows: 24, shell: '/bin/sh', cwd: dir },
+      })
+      const id = (created.result as { value: { id: string } }).value.id
+      await request(owner, {
+        t: 'req',
+        id: 3,
+        channel: 'pty:write',
+        args: { id, data: 'X=6; echo $((X*7))\n' },
+      })
+      await expect.poll(() => ownerData.join(''), { timeout: 45_000 }).toContain('42')
+      expect(otherData.join('')).toBe('')
+      owner.close()
+      other.close()
 
-    // The socket is gone; the shell is not (grace period), and a new socket gets it back.
-    await new Promise((r) => setTimeout(r, 300))
-    const listed = await services.router.dispatch('pty:list', {}, { clientId: 'x' })
-    expect((listed as { value: { id: string }[] }).value.map((p) => p.id)).toContain(id)
-    const again = await connect(headers)
-    const againData = collect(again)
-    const resumed = await request(again, {
-      t: 'req',
-      id: 1,
-      channel: 'pty:attach',
-      args: { cols: 80, rows: 24, viewId },
-    })
-    expect(resumed.result).toMatchObject({ ok: true, value: { outcome: 'resumed', viewId } })
-    await request(again, {
-      t: 'req',
-      id: 2,
-      channel: 'pty:write',
-      args: { id, data: 'echo $((X*100))\n' },
-    })
-    await expect.poll(() => againData.join(''), { timeout: 10_000 }).toContain('600')
-    await request(again, { t: 'req', id: 3, channel: 'pty:dispose', args: { id } })
-    again.close()
-  })
+      // The socket is gone; the shell is not (grace period), and a new socket gets it back.
+      await new Promise((r) => setTimeout(r, 300))
+      const listed = await services.router.dispatch('pty:list', {}, { clientId: 'x' })
+      expect((listed as { value: { id: string }[] }).value.map((p) => p.id)).toContain(id)
+      const again = await connect(headers)
+      const againData = collect(again)
+      const resumed = await request(again, {
+        t: 'req',
+        id: 1,
+        channel: 'pty:attach',
+        args: { cols: 80, rows: 24, viewId },
+      })
+      expect(resumed.result).toMatchObject({ ok: true, value: { outcome: 'resumed', viewId } })
+      await request(again, {
+        t: 'req',
+        id: 2,
+        channel: 'pty:write',
+        args: { id, data: 'echo $((X*100))\n' },
+      })
+      await expect.poll(() => againData.join(''), { timeout: 45_000 }).toContain('600')
+      await request(again, { t: 'req', id: 3, channel: 'pty:dispose', args: { id } })
+      again.close()
+    },
+  )
 })

@@ -99,6 +99,12 @@ async function openShellWithJob(served: Served): Promise<{ ws: WebSocket; job: s
       ws.on('message', onMessage)
       ws.send(JSON.stringify({ t: 'req', id, channel, args }))
     })
+  // Stopping waits for the database; a first run creates it, which is slow on a busy machine.
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
+    const status = (await call('history:status', {})) as { value?: { state: string } }
+    if (status.value?.state !== 'opening') break
+    await new Promise((r) => setTimeout(r, 250))
+  }
   await call('pty:attach', { cols: 80, rows: 24 })
   const created = await call('pty:create', { cols: 80, rows: 24, shell: 'bash', cwd: home })
   const job = uniqueSeconds()
@@ -163,7 +169,8 @@ describe('cmdai serve', () => {
     async (signal) => {
       const served = await serve(shared, ['--port', '0'])
       const { job } = await openShellWithJob(served)
-      expect(await stop(served, signal)).toBe(0)
+      const code = await stop(served, signal)
+      expect(code, served.output()).toBe(0)
       expect(pidsRunning('sleep', job)).toEqual([])
     },
   )
