@@ -142,4 +142,29 @@ describe('storage and audit failures', () => {
       await srv.close()
     }
   })
+
+  it('compacts stored updates in the background and unloads idle rooms, losing nothing', async () => {
+    const srv = await startTestServer({
+      dir: await freshDataDir(tmp.root, 'unload'),
+      timings: { idleUnloadMs: 500, compactAfterRows: 10 },
+    })
+    try {
+      const token = await srv.token('acme', 'ana', 'engineer')
+      const c = connect(srv.url, 'acme/lib', token)
+      await c.synced()
+      for (let i = 0; i < 25; i++) {
+        writePattern(c.doc, pattern(`p${i}`))
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      await waitUntil('compacted', () => (srv.server.rooms()[0]?.storedRows ?? 99) < 10)
+      c.destroy()
+      await waitUntil('unloaded', () => srv.server.rooms().length === 0)
+      expect(await rowCount(srv.storage, 'acme/lib')).toBeLessThan(10)
+      const again = connect(srv.url, 'acme/lib', token)
+      await again.synced()
+      await waitUntil('all back', () => ids(again).length === 25)
+    } finally {
+      await srv.close()
+    }
+  })
 })
