@@ -1,4 +1,5 @@
 import type { AppInfo, HistoryStatus, LibraryInfo, LlmState } from '../../../contract'
+import { repairCommandOf } from './history/HistoryHealth'
 import type { ConnectionState } from '../api/socket-bridge'
 import { describeSync } from './library/SyncStatus'
 import type { PaneStatus } from './TerminalPane'
@@ -48,7 +49,11 @@ export function StatusBar({
       <span className="status-item" data-testid="status-model" title={llm?.model?.reason ?? ''}>
         {describeLlm(llm)}
       </span>
-      <span className="status-item" data-testid="status-db" title={history?.message ?? ''}>
+      <span
+        className={`status-item${history?.state === 'failed' ? ' tone-error' : ''}`}
+        data-testid="status-db"
+        title={historyDetail(history)}
+      >
         {describeHistory(history)}
       </span>
       <button
@@ -83,5 +88,16 @@ function describeHistory(history: HistoryStatus | null | undefined): string {
   if (!history) return 'history: …'
   if (history.state === 'ready') return 'history: ready'
   if (history.state === 'opening') return 'history: opening…'
+  // Which file, and the command that repairs it; the tooltip says what it means.
+  const p = history.problem
+  if (history.state === 'failed' && p) {
+    return `history: ${p.file.split(/[\\/]/).pop()} damaged · run ${repairCommandOf(p.repair)}`
+  }
   return `history: ${history.state}`
+}
+
+function historyDetail(history: HistoryStatus | null | undefined): string {
+  const p = history?.problem
+  if (!p) return history?.message ?? ''
+  return `${p.file}\n${p.meaning}\nRepair: ${p.repair}`
 }

@@ -44,9 +44,12 @@ export function useHistoryStatus(api: Api): HistoryStatus | null {
       )
     }
     poll()
+    // Later changes (a failed open, a reopen after repair) come as events.
+    const off = api.on('history:state', (s) => live && setStatus(s))
     return () => {
       live = false
       clearTimeout(timer)
+      off()
     }
   }, [api])
   return status

@@ -4,6 +4,7 @@ import { showControls } from '../../../../contract/display'
 import { errorMessage, type Api } from '../../api/client'
 import { Overlay } from '../Overlay'
 import { AgentsView, HistoryViewTabs, type HistoryView } from './AgentsView'
+import { HistoryProblemNotice, ImportBox, useHistoryState } from './HistoryHealth'
 
 interface Props {
   api: Api
@@ -37,6 +38,11 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onSaveAsPattern, o
   const [deleted, setDeleted] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
   const [view, setView] = useState<HistoryView>('commands')
+  const [showImport, setShowImport] = useState(false)
+  // Why the database cannot open (file, meaning, repair), and a search again once it does.
+  const status = useHistoryState(api)
+  const failed = status?.state === 'failed'
+  const dbState = status?.state
   const seq = useRef(0)
 
   useEffect(() => {
@@ -67,7 +73,8 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onSaveAsPattern, o
         })
     }, 60)
     return () => clearTimeout(timer)
-  }, [api, query, mode, hereOnly, failedOnly, cwd, reload])
+    // dbState: search again once the database opens (e.g. after a repair and Try again).
+  }, [api, query, mode, hereOnly, failedOnly, cwd, reload, dbState])
 
   const hits = result?.hits ?? []
   const current: HistorySearchHit | undefined = hits[Math.min(selected, hits.length - 1)]
@@ -171,11 +178,13 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onSaveAsPattern, o
           {result ? `${hits.length} in ${result.tookMs.toFixed(1)} ms` : ''}
         </span>
       </div>
-      {error && (
+      {failed && status && <HistoryProblemNotice api={api} status={status} />}
+      {error && !failed && (
         <p className="palette-notice" role="alert">
           {error}
         </p>
       )}
+      {showImport && !failed && <ImportBox api={api} onImported={() => setReload((n) => n + 1)} />}
       <ul className="history-results" role="listbox" aria-label="Matching commands">
         {hits.map((hit, index) => (
           <li
@@ -243,7 +252,10 @@ export function HistoryPanel({ api, cwd, onInsert, onExplain, onSaveAsPattern, o
             ·{' '}
           </>
         )}
-        Esc close
+        <button aria-expanded={showImport} onClick={() => setShowImport((v) => !v)}>
+          Import…
+        </button>{' '}
+        · Esc close
       </footer>
     </Overlay>
   )
