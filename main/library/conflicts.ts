@@ -18,6 +18,8 @@ export interface DetectedConflict {
   kept: 'mine' | 'theirs'
   /** Who wrote `theirs`: the `updatedBy` their client wrote with it, when it can be read. */
   by?: string
+  /** The Yjs client that wrote `theirs` (to name it from awareness when `by` is unknown). */
+  client: number
 }
 
 const FIELDS = new Set<string>(PATTERN_FIELDS)
@@ -80,7 +82,14 @@ function compare(
   const kept = visible.id.client === local ? 'mine' : visible === theirs ? 'theirs' : null
   if (!kept) return null
   const by = authorOf(map, theirs.id.client)
-  return { field, mine: myValue, theirs: theirValue, kept, ...(by ? { by } : {}) }
+  return {
+    field,
+    mine: myValue,
+    theirs: theirValue,
+    kept,
+    client: theirs.id.client,
+    ...(by ? { by } : {}),
+  }
 }
 
 /** The newest `updatedBy` value a client wrote in this pattern (its author), if still readable. */

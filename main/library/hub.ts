@@ -82,6 +82,8 @@ const LOCAL_SYNC: LibrarySync = {
 export class LibraryHub {
   private readonly entries = new Map<string, Entry>()
   private readonly teamStates = new Map<string, Record<string, unknown>>()
+  /** Yjs client ids seen in awareness, and their users (names the author of a conflicting edit). */
+  private readonly clients = new Map<number, string>()
   private closed = false
 
   private constructor(private readonly options: HubOptions) {}
@@ -156,7 +158,14 @@ export class LibraryHub {
       const found = detectConflicts(tr)
       if (found.length === 0) return
       for (const c of found) {
-        const conflict: FieldConflict = { library: entry.id, ...c, at: Date.now() }
+        const { client, ...rest } = c
+        const by = rest.by ?? this.clients.get(client)
+        const conflict: FieldConflict = {
+          library: entry.id,
+          ...rest,
+          ...(by ? { by } : {}),
+          at: Date.now(),
+        }
         entry.conflicts = [
           ...entry.conflicts.filter((x) => !(x.patternId === c.patternId && x.field === c.field)),
           conflict,
@@ -191,7 +200,12 @@ export class LibraryHub {
     const user = peekToken(token)?.user ?? this.options.localUser
     entry.client.awareness.setLocalStateField('user', { name: user, color: colorOf(user) })
     entry.client.awareness.on('change', () => {
-      if (entry.kind === 'team') this.options.events.presence(entry.id, this.presence(entry.id))
+      if (entry.kind !== 'team') return
+      for (const peer of this.presence(entry.id)) {
+        if (this.clients.size > 10_000) this.clients.clear()
+        this.clients.set(peer.clientId, peer.user)
+      }
+      this.options.events.presence(entry.id, this.presence(entry.id))
     })
     entry.client.connect()
   }
