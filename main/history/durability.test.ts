@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CmdaiError } from '../../contract/errors'
+import { importHistory } from './import'
 import { acquireLock, readLock } from './lock'
 import { redactForHistory } from './redact'
 import { HistoryStore } from './store'
+import { generateHistory } from './synthetic'
 
 const root = mkdtempSync(join(tmpdir(), 'cmdai-history-crash-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -69,6 +71,68 @@ describe('crash safety', () => {
       await store.close()
     }
   }, 120_000)
+})
+
+describe('crash safety of imports', () => {
+  it('a bulk import killed with SIGKILL keeps every acknowledged batch; importing again completes it', async () => {
+    const dir = join(root, 'import-crash', 'history')
+    const file = join(root, 'big.zsh_history')
+    const rows = generateHistory({ count: 60_000, seed: 3 })
+    writeFileSync(
+      file,
+      rows.map((r, i) => `: ${Math.floor(r.startedAt / 1000)}:0;${r.command} #${i}`).join('\n') +
+        '\n',
+    )
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'test-fixtures', 'crash-importer.ts'),
+        dir,
+        file,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    let acked = 0
+    await new Promise<void>((resolve, reject) => {
+      let buffered = ''
+      child.stdout.on('data', (d: Buffer) => {
+        buffered += d.toString()
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        for (const line of lines) {
+          const m = /^ack (\d+)$/.exec(line)
+          if (m) acked = Math.max(acked, Number(m[1]))
+          // Kill mid-import, with batches still to come.
+          if (acked >= 15_000 && child.exitCode === null) child.kill('SIGKILL')
+          if (line === 'finished') reject(new Error('the import finished before the kill'))
+        }
+      })
+      child.on('exit', (code, signal) => {
+        if (signal === 'SIGKILL') resolve()
+        else reject(new Error(`importer exited with ${code}: ${stderr}`))
+      })
+    })
+    expect(acked).toBeGreaterThanOrEqual(15_000)
+    // Reopening recovers from the WAL and passes every check (nothing reads as damaged).
+    const store = await HistoryStore.open({ dir, redact: redactForHistory })
+    try {
+      const n = async () =>
+        (await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM commands')).rows[0]!.n
+      const kept = await n()
+      expect(kept).toBeGreaterThanOrEqual(acked)
+      expect(kept).toBeLessThan(60_000)
+      const again = await importHistory(store, file)
+      expect(again.imported + again.duplicates).toBe(60_000)
+      expect(again.duplicates).toBe(kept)
+      expect(await n()).toBe(60_000)
+    } finally {
+      await store.close()
+    }
+  }, 300_000)
 })
 
 describe('single owner lock', () => {
