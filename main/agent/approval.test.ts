@@ -168,6 +168,39 @@ describe('agent approvals through the running app', () => {
     }
   }, 60_000)
 
+  it('list_patterns reads the libraries through the running app, each pattern with its risk', async () => {
+    const saved = await services!.router.dispatch(
+      'library:save',
+      {
+        library: 'personal',
+        pattern: {
+          title: 'Restart the api deployment',
+          command: 'kubectl rollout restart deployment/{{name}} -n {{namespace}}',
+          tags: ['k8s'],
+        },
+      },
+      { clientId: 'window-1' },
+    )
+    expect(saved.ok, JSON.stringify(saved)).toBe(true)
+    const client = await mcp()
+    try {
+      const r = (await client.callTool({
+        name: 'list_patterns',
+        arguments: { query: 'rollout restart' },
+      })) as {
+        structuredContent?: { available: boolean; patterns: Array<Record<string, unknown>> }
+      }
+      expect(r.structuredContent?.available).toBe(true)
+      const found = r.structuredContent!.patterns.find(
+        (p) => p.title === 'Restart the api deployment',
+      )
+      expect(found).toMatchObject({ library: 'personal', tags: ['k8s'] })
+      expect(['safe', 'moderate', 'high', 'critical']).toContain(found!.risk)
+    } finally {
+      await client.close()
+    }
+  }, 60_000)
+
   it('the app denies at once what its policy blocks, without asking', async () => {
     const app = await connectToApp(dataDir, { client: { name: 't' } })
     const before = approvals.length

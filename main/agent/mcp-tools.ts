@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { CmdaiError } from '../../contract/errors'
+import type { PatternHit } from '../../contract/library'
 import type { ShellDialect } from '../../contract/safety'
 import { withHistory } from '../control/history-access'
 import { explainCommand } from '../safety/analyze'
@@ -186,23 +187,19 @@ const patternsTool = define({
         'No cmdai app is running: team libraries are read through it (start the app or `cmdai serve`).',
       )
     }
-    let hits: Array<{
-      library: string
-      risk: 'safe' | 'moderate' | 'high' | 'critical'
-      pattern: { id: string; title: string; description: string; command: string; tags: string[] }
-    }>
+    let hits: PatternHit[]
     try {
-      const result = (await app.call(
-        'library:search' as never,
-        { query: args.query ?? '', limit: args.limit ?? 20 } as never,
-      )) as { hits: typeof hits }
+      const result = await app.call('library:search', {
+        query: args.query ?? '',
+        limit: args.limit ?? 20,
+      })
       hits = result.hits
     } catch (err) {
       if (
         err instanceof CmdaiError &&
         (err.code === 'unknown_channel' || err.code === 'unavailable')
       ) {
-        return none('No team libraries yet: this cmdai has no command libraries to list.')
+        return none(`No team libraries yet: ${err.message}`)
       }
       throw err
     }
