@@ -114,7 +114,7 @@ describe('cmdai check (CLI)', () => {
     const hostile = 'echo \x1b]0;pwned\x07\x1b[2J\x1b[8m; rm -rf ~ \u202e'
     const check = cmdai(['check', hostile])
     expect(check.status).toBe(4)
-    expect(check.stdout).not.toMatch(/[\x07\x1b\u202e]/)
+    for (const c of ['\x07', '\x1b', '\u202e']) expect(check.stdout).not.toContain(c)
     expect(check.stdout).toContain('\\e]0;pwned\\a\\e[2J\\e[8m')
     const explain = cmdai(['explain', '--no-llm', 'ls \x1b[8mhidden'])
     expect(explain.stdout).not.toContain('\x1b')
