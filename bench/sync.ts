@@ -49,7 +49,15 @@ class Child {
 
   constructor(readonly mode: 'cmdai' | 'stock') {
     this.proc = fork(join(import.meta.dirname, 'sync-child.ts'), [mode], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // BENCH_SYNC_PROFILE=DIR: CPU profiles of the server processes, for finding hot spots.
+        ...(process.env.BENCH_SYNC_PROFILE
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SYNC_PROFILE}`]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.proc.on('message', (msg: { type: string; value?: unknown }) => this.waiting.shift()?.(msg))
