@@ -2,102 +2,243 @@ import type { RedactionResult, SecretFinding } from '../../contract/safety'
 
 /**
  * Secret detection by pattern, hand-rolled after the public gitleaks/secretlint rule sets: the
- * formats are stable, documented prefixes (AKIA, ghp_, xoxb-, sk-ant-...), and a dependency-free
- * module keeps redaction cheap enough to run on every history entry and model prompt.
+ * formats are stable, documented prefixes (AKIA, ghp_, xoxb-, sk-ant-...), plus the places a
+ * command line puts a password (`--password`, `-p` of mysql and docker login, `redis-cli -a`,
+ * `PASSWORD=…`, JSON `"password": …`, URLs, `htpasswd -b`, `openssl -k`, `vault login`).
+ *
+ * Linear time: every pattern may start only where a token begins (a lookbehind on the token's
+ * own characters rather than `\b`), and every unbounded repetition stops at a character the next
+ * part needs, so a megabyte of `eyJ-eyJ-…` or `--password="` costs one pass per pattern.
  * Each pattern's `group` is the capture that holds the secret (0 = the whole match).
  */
 interface SecretPattern {
   kind: string
   re: RegExp
   group: number
-  /** Extra check on the captured value (entropy, digits only...). */
-  accept?: (value: string, match: RegExpExecArray, text: string) => boolean
+  /** Extra check on the captured value (entropy, placeholders...). */
+  accept?: (value: string, match: RegExpExecArray) => boolean
 }
+
+/** A value quoted with `"` or `'` (no newline) or a bare word; capture 2 or 3 or 4 holds it. */
+const VALUE = `(?:"([^"\\n]*)"|'([^'\\n]*)'|([^\\s"'\`;&|<>()]+))`
 
 const PATTERNS: SecretPattern[] = [
   {
-    kind: 'private-key',
-    re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    kind: 'aws-access-key',
+    re: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![A-Z0-9])/g,
     group: 0,
   },
-  { kind: 'aws-access-key', re: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}\b/g, group: 0 },
   {
     kind: 'aws-secret-key',
-    re: /\b(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)\b["']?\s*[=:]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    re: /(?<![A-Za-z0-9_])(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[=:]?\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
     group: 1,
   },
-  { kind: 'github-token', re: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b/g, group: 0 },
-  { kind: 'github-token', re: /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g, group: 0 },
-  { kind: 'gitlab-token', re: /\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}\b/g, group: 0 },
-  { kind: 'slack-token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g, group: 0 },
+  {
+    kind: 'aws-session-token',
+    re: /(?<![A-Za-z0-9_])aws_session_token["']?\s*[=:\s]\s*["']?([A-Za-z0-9/+=]{40,})/gi,
+    group: 1,
+  },
+  {
+    kind: 'github-token',
+    re: /(?<![A-Za-z0-9_])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])/g,
+    group: 0,
+  },
+  { kind: 'github-token', re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}/g, group: 0 },
+  {
+    kind: 'gitlab-token',
+    re: /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}/g,
+    group: 0,
+  },
+  { kind: 'slack-token', re: /(?<![A-Za-z0-9-])xox[abposre]-[A-Za-z0-9-]{10,}/g, group: 0 },
   {
     kind: 'slack-webhook',
     re: /https:\/\/hooks\.slack\.com\/(?:services|workflows)\/[A-Za-z0-9/_-]{20,}/g,
     group: 0,
   },
-  { kind: 'anthropic-key', re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}/g, group: 0 },
   {
-    kind: 'openai-key',
-    re: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}(?:T3BlbkFJ[A-Za-z0-9_-]{20,})?/g,
+    kind: 'anthropic-key',
+    re: /(?<![A-Za-z0-9_-])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}/g,
     group: 0,
   },
-  { kind: 'stripe-key', re: /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g, group: 0 },
-  { kind: 'stripe-webhook-secret', re: /\bwhsec_[A-Za-z0-9]{24,}\b/g, group: 0 },
-  { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, group: 0 },
-  { kind: 'google-oauth-token', re: /\bya29\.[0-9A-Za-z_-]{20,}/g, group: 0 },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, group: 0 },
-  { kind: 'npm-token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, group: 0 },
-  { kind: 'pypi-token', re: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g, group: 0 },
-  { kind: 'huggingface-token', re: /\bhf_[A-Za-z0-9]{30,}\b/g, group: 0 },
-  { kind: 'sendgrid-key', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g, group: 0 },
-  { kind: 'digitalocean-token', re: /\bdo[opr]_v1_[a-f0-9]{64}\b/g, group: 0 },
-  { kind: 'twilio-key', re: /\bSK[0-9a-f]{32}\b/g, group: 0 },
-  { kind: 'azure-storage-key', re: /\bAccountKey=([A-Za-z0-9+/=]{40,})/g, group: 1 },
   {
+    kind: 'openai-key',
+    re: /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g,
+    group: 0,
+  },
+  {
+    kind: 'stripe-key',
+    re: /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
+    group: 0,
+  },
+  { kind: 'stripe-webhook-secret', re: /(?<![A-Za-z0-9_])whsec_[A-Za-z0-9]{24,}/g, group: 0 },
+  {
+    kind: 'google-api-key',
+    re: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
+    group: 0,
+  },
+  { kind: 'google-oauth-token', re: /(?<![A-Za-z0-9_.-])ya29\.[0-9A-Za-z_-]{20,}/g, group: 0 },
+  {
+    kind: 'jwt',
+    re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    group: 0,
+  },
+  { kind: 'npm-token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, group: 0 },
+  { kind: 'pypi-token', re: /(?<![A-Za-z0-9_-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g, group: 0 },
+  {
+    kind: 'huggingface-token',
+    re: /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])/g,
+    group: 0,
+  },
+  {
+    kind: 'sendgrid-key',
+    re: /(?<![A-Za-z0-9_.-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+    group: 0,
+  },
+  {
+    kind: 'digitalocean-token',
+    re: /(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![a-f0-9])/g,
+    group: 0,
+  },
+  { kind: 'twilio-key', re: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![0-9a-f])/g, group: 0 },
+  { kind: 'vault-token', re: /(?<![A-Za-z0-9_.-])(?:hvs|hvb|hvr)\.[A-Za-z0-9_-]{20,}/g, group: 0 },
+  { kind: 'azure-storage-key', re: /AccountKey=([A-Za-z0-9+/=]{40,})/g, group: 1 },
+  {
+    // scheme://user:password@host — the password runs to the last `@` before the host, so a
+    // password holding `@` is redacted whole.
     kind: 'url-password',
-    re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi,
+    re: /(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s/]+)@[^\s@/]*(?=[\s/?#:]|$)/gi,
     group: 1,
-    accept: (v) => !/^\$|^\{\{|^<.*>$|^\*+$/.test(v),
+    accept: (v) => !isReference(v),
   },
   {
     kind: 'auth-header',
-    re: /\b(?:Authorization|Proxy-Authorization|X-Api-Key|X-Auth-Token|Private-Token)\s*:\s*(?:Bearer\s+|Basic\s+|token\s+)?([A-Za-z0-9._~+/=-]{8,})/gi,
+    re: /(?<![A-Za-z0-9-])(?:Authorization|Proxy-Authorization|X-Api-Key|X-Auth-Token|Private-Token)\s*:\s*(?:Bearer\s+|Basic\s+|token\s+)?([A-Za-z0-9._~+/=-]{8,})/gi,
     group: 1,
   },
   {
+    // curl -u user:password — never a URL (`-u https://…`), quoted values keep their spaces.
     kind: 'basic-auth',
-    re: /(?:^|\s)(?:-u|--user)[=\s]+["']?[^\s:'"]+:([^\s'"]+)/g,
+    re: /(?<!\S)(?:-u|--user)(?:=|\s+)(?:"([^"\s:/]+):([^"\n]*)"|'([^'\s:/]+):([^'\n]*)'|([^\s:'"/]+):(?!\/\/)([^\s'"]+))/g,
+    group: -1,
+    accept: (v) => !isReference(v),
+  },
+  {
+    kind: 'password-flag',
+    re: new RegExp(
+      `(?<!\\S)--?(?:password|passwd|pass|token|api-key|apikey|api-token|secret|client-secret|auth-token|access-token|private-key|secret-key|db-password)(?:=|\\s+)${VALUE}`,
+      'gi',
+    ),
+    group: -1,
+    accept: (v) => !isReference(v) && !v.startsWith('-'),
+  },
+  { kind: 'sshpass', re: new RegExp(`(?<![\\w-])sshpass\\s+-p\\s*${VALUE}`, 'g'), group: -1 },
+  { kind: 'password-flag', re: /(?<!\S)-pass(?:in|out)?\s+pass:([^\s"']+)/g, group: 1 },
+  {
+    kind: 'vault-token',
+    re: /(?<![\w-])vault\s+login\s+(?!-)([^\s=]+)(?=\s|$)/g,
     group: 1,
-    accept: (v) => !v.startsWith('$'),
+    accept: (v) => !isReference(v),
   },
   {
-    kind: 'password-flag',
-    re: /(?:^|\s)--?(?:password|passwd|pass|token|api-key|apikey|api-token|secret|client-secret|auth-token|access-token|private-key)(?:=|\s+)(["']?)([^\s"']{3,})\1/gi,
-    group: 2,
-    accept: (v) => !/^\$|^-/.test(v),
+    kind: 'aws-secret-key',
+    re: /(?<![\w-])aws\s+configure\s+set\s+\S*(?:secret|token)\S*\s+(\S+)/gi,
+    group: 1,
+    accept: (v) => !isReference(v),
   },
   {
-    kind: 'password-flag',
-    re: /(?:^|\s)-p(["']?)([^\s"']{3,})\1/g,
-    group: 2,
-    accept: (v, _m, text) =>
-      /\b(mysql|mariadb|mysqldump|mysqladmin)\b/.test(text) && !/^\d+$|^\$/.test(v),
-  },
-  { kind: 'sshpass', re: /\bsshpass\s+-p\s*(["']?)([^\s"']+)\1/g, group: 2 },
-  {
-    kind: 'secret-assignment',
-    // The value stops at shell operators too, so `PASSWORD=x; next` keeps its `;`.
-    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:PASSWORD|PASSWD|PASS|PWD))\s*[=:]\s*(["']?)([^\s"'$`;&|<>()]{4,})\2/gi,
-    group: 3,
-    accept: (v) => !/^(true|false|null|none|\*+|x+|<.*>|\{\{.*\}\})$/i.test(v),
+    kind: 'secret-json',
+    re: /(["'])([A-Za-z_][\w.-]{0,80})\1\s*:\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')/g,
+    group: -1,
   },
   {
     kind: 'secret-assignment',
-    re: /\b([A-Za-z_][A-Za-z0-9_]*?(?:TOKEN|SECRET|KEY|CREDENTIALS?|AUTH|APIKEY|API_KEY))\s*[=:]\s*(["']?)([^\s"'$`;&|<>()]{8,})\2/gi,
-    group: 3,
-    accept: (v) => entropy(v) >= 2.5 && /[0-9]/.test(v) && /[A-Za-z]/.test(v),
+    re: new RegExp(
+      `(?<![A-Za-z0-9_$-])([A-Za-z_][A-Za-z0-9_]{0,80})[ \\t]*[=:][ \\t]*${VALUE}`,
+      'g',
+    ),
+    group: -1,
   },
 ]
+
+/** `$VAR`, `${VAR}`, `$(cmd)`, `{{ template }}`, `<placeholder>`, `****`: not a secret itself. */
+function isReference(v: string): boolean {
+  return /^(\$|`)|^\{\{.*\}\}$|^<[^>]*>$|^\*+$|^x+$|^%[A-Z_]+%$|^\$\{/i.test(v)
+}
+
+/** Words of a variable or key name: `DB_PASSWORD` → db, password; `apiKey` → api, key. */
+function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[_.-]+/)
+    .filter(Boolean)
+}
+
+const SECRET_WORDS = new Set([
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'apikey',
+  'credential',
+  'credentials',
+  'passphrase',
+  'auth',
+])
+const KEY_QUALIFIERS = new Set([
+  'api',
+  'access',
+  'secret',
+  'private',
+  'master',
+  'encryption',
+  'signing',
+  'client',
+  'account',
+  'storage',
+  'license',
+  'app',
+])
+const NOT_SECRETS =
+  /^(true|false|yes|no|on|off|null|none|nil|undefined|required|optional|env|file)$/i
+
+/**
+ * How sure a name is to hold a secret: `strong` names (`DB_PASSWORD`, `TOKEN`, `apiKey`) take any
+ * literal value; `weak` ones (`SECRET_KEY_BASE`, `TOKEN_TTL`) only a random-looking one.
+ */
+function nameStrength(name: string): 'strong' | 'weak' | null {
+  const words = nameWords(name)
+  const last = words[words.length - 1] ?? ''
+  if (words.length === 1 && (last === 'pwd' || last === 'oldpwd')) return null
+  if (SECRET_WORDS.has(last) || /^(pg|my|mysql|redis)?(password|passwd|pwd)$/.test(last))
+    return 'strong'
+  if (last === 'key' && words.length > 1 && KEY_QUALIFIERS.has(words[words.length - 2]!))
+    return 'strong'
+  if (words.some((w) => SECRET_WORDS.has(w) || w === 'key' || /password/.test(w))) return 'weak'
+  return null
+}
+
+function acceptAssignment(name: string, value: string, colon: boolean): boolean {
+  if (!value || isReference(value) || NOT_SECRETS.test(value) || !/[A-Za-z0-9]/.test(value))
+    return false
+  // `key: value` (YAML, headers) says less than `KEY=value`: ask for a real-looking value.
+  if (colon && value.length < 4) return false
+  if (/\$\{?[A-Za-z_]|\$\(/.test(value) && value.replace(/\$\{?\w+\}?|\$\([^)]*\)/g, '').length < 3)
+    return false
+  const strength = nameStrength(name)
+  if (strength === 'strong') {
+    // PWD-like names holding a path are directories, not passwords.
+    if (/pwd$/i.test(name) && /^[/~.]/.test(value)) return false
+    return value.length >= 1
+  }
+  if (strength === 'weak')
+    return (
+      value.length >= 16 && entropy(value) >= 3 && /[0-9]/.test(value) && /[A-Za-z]/.test(value)
+    )
+  return false
+}
 
 /** Shannon entropy in bits per character. */
 export function entropy(s: string): number {
@@ -111,9 +252,140 @@ export function entropy(s: string): number {
   return h
 }
 
+/** The captured secret of a match whose value sits in whichever alternative matched. */
+function valueOf(p: SecretPattern, m: RegExpExecArray): { value: string; index: number } | null {
+  if (p.group >= 0) {
+    const value = m[p.group]
+    if (value === undefined || value === '') return null
+    const index = m.index + (p.group === 0 ? 0 : m[0].lastIndexOf(value))
+    return { value, index }
+  }
+  // The last defined group holds the value (the alternatives of VALUE, or basic-auth's password).
+  for (let g = m.length - 1; g >= 1; g--) {
+    const value = m[g]
+    if (value === undefined) continue
+    if (value === '') return null
+    if (p.kind === 'secret-assignment' || p.kind === 'secret-json') {
+      const name = p.kind === 'secret-json' ? m[2]! : m[1]!
+      const colon = p.kind === 'secret-assignment' && /^[A-Za-z0-9_]+[ \t]*:/.test(m[0])
+      if (!acceptAssignment(name, value, colon)) return null
+    }
+    return { value, index: m.index + m[0].lastIndexOf(value) }
+  }
+  return null
+}
+
+const BEGIN_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g
+const END_KEY = /-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g
+
+/**
+ * Private key blocks: the header, the key material and the footer. Only when key material
+ * follows the header: a header alone (`grep -- "-----BEGIN RSA PRIVATE KEY-----" .`) is a look-
+ * alike, and nothing after the key material is ever taken with it.
+ */
+function privateKeys(text: string, found: SecretFinding[]): void {
+  if (!text.includes('PRIVATE KEY-----')) return
+  const ends = new Map<number, number>()
+  END_KEY.lastIndex = 0
+  for (let m = END_KEY.exec(text); m; m = END_KEY.exec(text))
+    ends.set(m.index, m.index + m[0].length)
+  BEGIN_KEY.lastIndex = 0
+  let after = 0
+  for (let m = BEGIN_KEY.exec(text); m; m = BEGIN_KEY.exec(text)) {
+    if (m.index < after) continue
+    let i = m.index + m[0].length
+    // Key material: base64 lines, PEM headers (`Proc-Type: …`), escaped newlines in strings.
+    let material = 0
+    while (i < text.length) {
+      const c = text.charCodeAt(i)
+      const b64 =
+        (c >= 65 && c <= 90) ||
+        (c >= 97 && c <= 122) ||
+        (c >= 48 && c <= 57) ||
+        c === 43 ||
+        c === 47 ||
+        c === 61
+      if (b64) material++
+      else if (!(
+        c === 10 ||
+        c === 13 ||
+        c === 32 ||
+        c === 9 ||
+        c === 58 ||
+        c === 44 ||
+        c === 45 ||
+        c === 92
+      ))
+        break
+      else if (c === 45 && text.startsWith('-----', i)) break
+      i++
+    }
+    // With its footer any material is a key; without, only a key-sized run of it.
+    const footer = ends.get(i)
+    if (material === 0 || (footer === undefined && material < 40)) continue
+    let end = footer ?? i
+    if (footer === undefined) while (end > m.index && /\s/.test(text[end - 1]!)) end--
+    found.push({ kind: 'private-key', start: m.index, end })
+    after = end
+  }
+}
+
+/**
+ * Password options that mean a password only for some programs: `mysql -pSECRET`, `docker login
+ * -p SECRET`, `redis-cli -a SECRET`, `openssl enc -k SECRET`. Searched per command segment (split
+ * at `;`, `|`, `&` and newlines), one pass per segment, so the cost stays linear.
+ */
+const TOOL_FLAGS: Array<{ tool: RegExp; flag: RegExp }> = [
+  {
+    tool: /(?<![\w-])(?:mysql|mariadb|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck)\b/,
+    flag: /(?<!\S)-p(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"']+))/g,
+  },
+  {
+    tool: /(?<![\w-])(?:docker|podman|nerdctl|buildah|skopeo|helm)\s+(?:registry\s+)?login\b/,
+    flag: new RegExp(`(?<!\\S)-p\\s*${VALUE}`, 'g'),
+  },
+  { tool: /(?<![\w-])(?:redis|valkey)-cli\b/, flag: new RegExp(`(?<!\\S)-a\\s+${VALUE}`, 'g') },
+  { tool: /(?<![\w-])openssl\b/, flag: new RegExp(`(?<!\\S)-k\\s+${VALUE}`, 'g') },
+]
+
+function toolFlags(text: string, found: SecretFinding[]): void {
+  const segment = /[^\n;|&]+/g
+  for (let seg = segment.exec(text); seg; seg = segment.exec(text)) {
+    const part = seg[0]
+    for (const { tool, flag } of TOOL_FLAGS) {
+      const t = tool.exec(part)
+      if (!t) continue
+      flag.lastIndex = t.index + t[0].length
+      const m = flag.exec(part)
+      if (!m) continue
+      const value = m[4] ?? m[3] ?? m[2] ?? m[1]
+      if (!value || isReference(value)) continue
+      const start = seg.index + m.index + m[0].lastIndexOf(value)
+      found.push({ kind: 'password-flag', start, end: start + value.length })
+    }
+  }
+}
+
+/** Passwords given to htpasswd on the command line: `-b FILE USER PASS`, `-nb USER PASS`. */
+function htpasswd(text: string, found: SecretFinding[]): void {
+  const re =
+    /(?<![\w-])htpasswd((?:[ \t]+-[a-zA-Z]+)+)[ \t]+(\S+)[ \t]+(\S+)(?:[ \t]+([^\s;&|]+))?/g
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const flags = m[1]!
+    if (!flags.includes('b')) continue
+    const value = flags.includes('n') ? m[3] : m[4]
+    if (!value || isReference(value)) continue
+    const start = m.index + m[0].lastIndexOf(value)
+    found.push({ kind: 'password-flag', start, end: start + value.length })
+  }
+}
+
 /** Finds secrets in a text; findings are sorted and never overlap. */
 export function findSecrets(text: string): SecretFinding[] {
   const found: SecretFinding[] = []
+  privateKeys(text, found)
+  htpasswd(text, found)
+  toolFlags(text, found)
   for (const p of PATTERNS) {
     p.re.lastIndex = 0
     let m: RegExpExecArray | null
@@ -122,11 +394,10 @@ export function findSecrets(text: string): SecretFinding[] {
         p.re.lastIndex++
         continue
       }
-      const value = m[p.group]
-      if (value === undefined || value === '') continue
-      if (p.accept && !p.accept(value, m, text)) continue
-      const start = m.index + (p.group === 0 ? 0 : m[0].lastIndexOf(value))
-      found.push({ kind: p.kind, start, end: start + value.length })
+      const v = valueOf(p, m)
+      if (!v) continue
+      if (p.accept && !p.accept(v.value, m)) continue
+      found.push({ kind: p.kind, start: v.index, end: v.index + v.value.length })
     }
   }
   found.sort((a, b) => a.start - b.start || b.end - a.end)
