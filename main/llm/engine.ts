@@ -194,8 +194,9 @@ export class LlmEngine {
     const setting = this.settings.draftModel
     if (setting === 'off' || this.settings.speculative === 'off') return null
     if (setting) {
-      const path = this.store.resolve(setting)
-      if (!path) throw new CmdaiError('not_found', `No draft model matches "${setting}"`)
+      // One that is not there is reported by the backend ("draft model not used: ..."), and
+      // generation goes on without it.
+      const path = this.store.resolve(setting) ?? setting
       return resolve(path) === resolve(modelPath) ? null : path
     }
     let size: number

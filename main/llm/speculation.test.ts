@@ -240,7 +240,7 @@ describe('speculative decoding on the tiny fixture model', () => {
     }
   })
 
-  it('LocalBackend: a draft model with another vocabulary falls back to prompt lookup', async () => {
+  it('LocalBackend: a draft model with another vocabulary, or none at that path, falls back to prompt lookup', async () => {
     const backend = new LocalBackend({
       modelPath,
       gpu: 'cpu',
@@ -256,6 +256,24 @@ describe('speculative decoding on the tiny fixture model', () => {
       expect(s.reason).toMatch(/draft model not used: .*vocabulary/)
     } finally {
       await backend.dispose()
+    }
+    const missing = new LocalBackend({
+      modelPath,
+      gpu: 'cpu',
+      threads: 1,
+      contextSize: 512,
+      speculative: 'on',
+      draftModelPath: '/nonexistent/draft.gguf',
+    })
+    try {
+      await missing.ensureReady()
+      expect(missing.inspect().speculation).toMatchObject({
+        enabled: true,
+        predictor: 'input-lookup',
+        reason: expect.stringMatching(/draft model not used/),
+      })
+    } finally {
+      await missing.dispose()
     }
   })
 })
