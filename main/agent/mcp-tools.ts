@@ -5,6 +5,7 @@ import type { PatternHit } from '../../contract/library'
 import type { ShellDialect } from '../../contract/safety'
 import { withHistory } from '../control/history-access'
 import { explainCommand } from '../safety/analyze'
+import { hostPlatform } from '../safety/config'
 import { formatBreakdown, formatVerdict } from '../safety/format'
 import { judge } from './gate'
 import { agentEvent, record, resolveCwd, type LocalGeneration, type ToolDef } from './mcp-context'
@@ -66,7 +67,7 @@ const explainTool = define({
   async run(args, ctx) {
     const shell: ShellDialect = args.shell ?? 'bash'
     const verdict = await judge(args.command, shell, ctx.dataDir)
-    const breakdown = explainCommand(args.command, shell)
+    const breakdown = explainCommand(args.command, shell, hostPlatform())
     await record(ctx, agentEvent(ctx, 'explain_command', verdict, 'checked'))
     return {
       structured: {

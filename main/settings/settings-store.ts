@@ -10,13 +10,15 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { z } from 'zod'
+import { CmdaiError } from '../../contract/errors'
+// The settings part of the contract only: the whole contract's schemas would cost every
+// `cmdai check` and agent hook (which read the safety level here) their start-up time.
 import {
-  CmdaiError,
   mergeSettingsPatch,
   settingsSchema,
   type Settings,
   type SettingsPatch,
-} from '../../contract'
+} from '../../contract/settings'
 
 /**
  * `<dataDir>/settings.json`: one JSON object with a section per domain. Reads validate and fill
