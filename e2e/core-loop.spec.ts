@@ -6,8 +6,13 @@ import { expect, shot, terminalText, test, typeInTerminal } from './fixtures'
 // command it writes is noise, so the journeys edit it into known commands.
 test.use({ serveEnv: { CMDAI_MODEL: ensureFixtureModel('tiny') } })
 
+// The first open of the history database holds the server's event loop for a while on a busy
+// machine (PGlite's initdb): the journeys start after it.
+test.describe.configure({ timeout: 180_000 })
+
 async function waitForPrompt(page: import('@playwright/test').Page) {
   await expect.poll(() => terminalText(page)).toContain('@cmdai:')
+  await expect(page.getByTestId('status-db')).toHaveText('history: ready', { timeout: 120_000 })
 }
 
 test('ask, review, edit to something critical and see it blocked, run a safe one', async ({
@@ -44,6 +49,11 @@ test('ask, review, edit to something critical and see it blocked, run a safe one
   // Edit: every keystroke is re-checked; a critical command is blocked with its reason.
   await page.keyboard.press('e')
   const editor = page.getByRole('textbox', { name: 'Edit the command' })
+  // The caret starts at the end, so typing adds to the proposal.
+  await expect(editor).toBeFocused()
+  expect(
+    await editor.evaluate((el: HTMLTextAreaElement) => [el.selectionStart, el.value.length]),
+  ).toEqual(await editor.evaluate((el: HTMLTextAreaElement) => [el.value.length, el.value.length]))
   await editor.fill('sudo rm -rf --no-preserve-root /')
   await expect(card).toHaveAttribute('data-risk', 'critical')
   await expect(page.getByTestId('card-blocked')).toBeVisible()
@@ -60,6 +70,16 @@ test('ask, review, edit to something critical and see it blocked, run a safe one
   await editor.fill('mkdir -p build && touch build/marker')
   await expect(card).toHaveAttribute('data-risk', 'moderate')
   await shot(page, 'card-moderate')
+
+  // Leaving the editor, the card still shows (and Run and Copy still act on) the edited text.
+  await editor.press('Escape')
+  await expect(editor).toBeHidden()
+  await expect(page.getByTestId('card-command')).toHaveText('mkdir -p build && touch build/marker')
+  await expect(page.getByTestId('card-edited')).toBeVisible()
+  await expect(card).toHaveAttribute('data-risk', 'moderate')
+  await shot(page, 'card-edited')
+  await page.keyboard.press('e')
+  await expect(editor).toHaveValue('mkdir -p build && touch build/marker')
 
   // A safe one runs in the terminal; its result comes back onto the card.
   await editor.fill('echo cmdai-e2e-$((40+2))')

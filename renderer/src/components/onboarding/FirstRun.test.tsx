@@ -78,15 +78,19 @@ describe('FirstRun', () => {
     expect(screen.queryByRole('dialog')).toBeNull()
     expect((await screen.findByText(name)).tagName).toBe('STRONG')
     const size = TEST_CATALOG.find((m) => m.name === name)!.sizeBytes
-    expect(screen.getByRole('button', { name: new RegExp(`^Download ${name}, `) })).toBeTruthy()
+    expect(
+      screen.getByRole('button', { name: new RegExp(`^Download [\\d.]+ [MG]B: ${name}$`) }),
+    ).toBeTruthy()
     expect(screen.getByText(`(${formatBytes(size)}, Apache-2.0)`)).toBeTruthy()
     expect(screen.getByText(/answers from your history/)).toBeTruthy()
   })
 
   it('downloads the recommended model in the background with compact progress', async () => {
     const { fake, finishPull } = setup(8)
-    render(<FirstRun api={fake.api} onDismiss={vi.fn()} onOpenModels={vi.fn()} />)
-    fireEvent.click(await screen.findByRole('button', { name: /^Download Mid Coder/ }))
+    const { rerender } = render(
+      <FirstRun api={fake.api} onDismiss={vi.fn()} onOpenModels={vi.fn()} />,
+    )
+    fireEvent.click(await screen.findByRole('button', { name: /^Download 1\.12 GB: Mid Coder/ }))
     const [args] = fake.callsTo('models:pull') as Array<{ uri: string; downloadId: string }>
     expect(args!.uri).toBe(TEST_CATALOG[1]!.uri)
     act(() =>
@@ -114,7 +118,10 @@ describe('FirstRun', () => {
         active: false,
       }),
     )
-    expect(screen.getByRole('status').textContent).toMatch(/Mid Coder 1.5B is installed/)
+    // The engine loads it and its state names it: the card then says it is ready.
+    const active = { id: 'mid', path: '/m/mid.gguf', source: 'default' as const, reason: 'x' }
+    rerender(<FirstRun api={fake.api} active={active} onDismiss={vi.fn()} onOpenModels={vi.fn()} />)
+    expect(screen.getByRole('status').textContent).toMatch(/mid is ready/)
   })
 
   it('stops offering a download once a model is active', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react'
+import { useEffect, useId, useState } from 'react'
 import type { ActiveModel, LlmResults } from '../../../../contract/llm'
 import type { Settings } from '../../../../contract/settings'
 import { errorMessage, type Api } from '../../api/client'
@@ -33,7 +33,6 @@ export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
   const [list, setList] = useState<ModelList | null>(null)
   const [memory, setMemory] = useState<number | null>(null)
   const [error, setError] = useState<string | null>(null)
-  const [installed, setInstalled] = useState<string | null>(null)
   const titleId = useId()
 
   useEffect(() => {
@@ -51,10 +50,8 @@ export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
     }
   }, [api])
 
-  const onFinished = useCallback((model: { name: string } | null) => {
-    setInstalled(model?.name ?? 'The model')
-  }, [])
-  const downloads = useDownloads(api, onFinished)
+  // Once a model is in use (this card's download, or one from anywhere else), `active` says so.
+  const downloads = useDownloads(api)
 
   // main's recommendation: the same model the engine picks by default and the palette names.
   const model = list?.catalog.find((m) => m.id === list.recommended) ?? null
@@ -73,11 +70,8 @@ export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
   return (
     <aside className="cm-firstrun" aria-labelledby={titleId}>
       <h2 id={titleId}>Your terminal is ready</h2>
-      {installed || active ? (
-        <p role="status">
-          {installed ? `${installed} is installed` : `${active!.id} is ready`}. Press Ctrl/Cmd+K and
-          say what you want to do.
-        </p>
+      {active ? (
+        <p role="status">{active.id} is ready. Press Ctrl/Cmd+K and say what you want to do.</p>
       ) : (
         <>
           <p>
@@ -112,7 +106,7 @@ export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
         </p>
       )}
       <div className="cm-row">
-        {installed || active ? (
+        {active ? (
           <button type="button" className="cm-primary" onClick={() => void notNow()}>
             Done
           </button>
@@ -122,7 +116,7 @@ export function FirstRun({ api, active, onDismiss, onOpenModels }: Props) {
               <button
                 type="button"
                 className="cm-primary"
-                aria-label={`Download ${model.name}, ${formatBytes(model.sizeBytes)}`}
+                aria-label={`Download ${formatBytes(model.sizeBytes)}: ${model.name}`}
                 onClick={() => downloads.start(model.uri)}
               >
                 Download {formatBytes(model.sizeBytes)}
