@@ -1,17 +1,26 @@
-import type { Page } from '@playwright/test'
-import { expect, shot, startServe, stopServe, terminalText, test, typeInTerminal } from './fixtures'
+import {
+  expect,
+  shot,
+  startServe,
+  stopServe,
+  terminalReady,
+  terminalText,
+  test,
+  typeInTerminal,
+} from './fixtures'
 
 // These journeys are about browser mode's own door (token, origin, socket frames); the desktop
 // app has no such door, so this file is not part of an Electron run (see playwright.config.ts).
 
 test.beforeEach(async ({ page }) => {
+  test.setTimeout(180_000)
   await page.addInitScript(() => localStorage.setItem('cmdai:terminal.gpuAcceleration', 'off'))
 })
 
 test('the token is traded for a cookie and the UI shows browser mode', async ({ page, served }) => {
   await page.goto(served.url)
   await expect(page).toHaveURL(`${served.origin}/`)
-  await expect.poll(() => terminalText(page)).toContain('@cmdai:')
+  await terminalReady(page)
   await expect(page.getByTestId('status-connection')).toHaveText('browser mode')
 })
 
@@ -46,7 +55,7 @@ test('malformed requests get clear errors and the terminal keeps working', async
   served,
 }) => {
   await page.goto(served.url)
-  await expect.poll(() => terminalText(page)).toContain('@cmdai:')
+  await terminalReady(page)
   const answers = await page.evaluate(async () => {
     const ws = new WebSocket(`ws://${location.host}/ws`)
     await new Promise((r) => (ws.onopen = r))
@@ -77,8 +86,7 @@ test('malformed requests get clear errors and the terminal keeps working', async
 
 // Shells live on the server: a reload, a second browser tab and a server restart.
 
-const promptShown = async (page: Page) =>
-  expect.poll(() => terminalText(page), { timeout: 30_000 }).toContain('@cmdai:')
+const promptShown = terminalReady
 
 test('a reload keeps the shell: its variables, its screen and its tabs', async ({
   page,

@@ -98,6 +98,16 @@ export async function terminalText(page: Page): Promise<string> {
   return pane.locator('.xterm-rows').innerText()
 }
 
+/**
+ * The prompt is on screen and the history database has opened. Opening it (creating it on a first
+ * run) runs on the server's main thread and stalls everything for seconds on a busy machine, so
+ * journeys about typing in the terminal start after it.
+ */
+export async function terminalReady(page: Page): Promise<void> {
+  await expect.poll(() => terminalText(page), { timeout: 90_000 }).toContain('@cmdai:')
+  await expect(page.getByTestId('status-db')).toHaveText('history: ready', { timeout: 120_000 })
+}
+
 export async function typeInTerminal(page: Page, text: string): Promise<void> {
   const pane = page.locator('.terminal-pane:not([hidden])')
   await pane.locator('.xterm').click()

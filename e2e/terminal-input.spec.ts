@@ -2,17 +2,12 @@ import type { Page } from '@playwright/test'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { expect, shot, terminalText, test, typeInTerminal } from './fixtures'
+import { expect, shot, terminalReady, terminalText, test, typeInTerminal } from './fixtures'
 
 // Paste, search and floods in the real UI: one paste per keystroke, large pastes arrive whole,
 // risky multi-line pastes ask first, search finds and highlights, a flood stays bounded.
 
-// The history database opens on the server's main thread and stalls it for seconds on a busy
-// machine; these journeys are about the terminal, so they start once it is open.
-const promptShown = async (page: Page) => {
-  await expect.poll(() => terminalText(page), { timeout: 90_000 }).toContain('@cmdai:')
-  await expect(page.getByTestId('status-db')).toHaveText('history: ready', { timeout: 90_000 })
-}
+const promptShown = terminalReady
 
 test.beforeEach(() => test.setTimeout(180_000))
 
