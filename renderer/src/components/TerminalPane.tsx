@@ -322,6 +322,7 @@ export function TerminalPane(props: Props) {
         <PasteConfirm
           text={pendingPaste.text}
           risk={pendingPaste.risk}
+          runsAtOnce={!view?.bracketedPaste}
           onPaste={() => {
             sendPasteRef.current(pendingPaste.text)
             setPendingPaste(null)

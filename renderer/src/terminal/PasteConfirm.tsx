@@ -4,6 +4,8 @@ import type { PasteRisk } from './paste'
 interface Props {
   text: string
   risk: PasteRisk
+  /** The shell takes pasted lines as typed keys (no bracketed paste): each line runs at once. */
+  runsAtOnce: boolean
   onPaste(): void
   onCancel(): void
 }
@@ -14,10 +16,10 @@ const PREVIEW_LINES = 8
  * Asked before a multi-line paste runs at the prompt when the safety engine does not allow it
  * outright. Cancel has the focus, so a stray Enter does not run it.
  */
-export function PasteConfirm({ text, risk, onPaste, onCancel }: Props) {
+export function PasteConfirm({ text, risk, runsAtOnce, onPaste, onCancel }: Props) {
   const cancel = useRef<HTMLButtonElement>(null)
   useEffect(() => cancel.current?.focus(), [])
-  const lines = text.split(/\r\n?|\n/)
+  const lines = text.replace(/(\r\n?|\n)$/, '').split(/\r\n?|\n/)
   const shown = lines.slice(0, PREVIEW_LINES).join('\n')
   const more = lines.length - PREVIEW_LINES
 
@@ -37,7 +39,9 @@ export function PasteConfirm({ text, risk, onPaste, onCancel }: Props) {
     >
       <h2 id="paste-confirm-title">Run this paste?</h2>
       <p id="paste-confirm-reason">
-        It has {lines.length} lines and runs as soon as it is pasted. {risk.reason}
+        {lines.length === 1 ? 'It is one line' : `It has ${lines.length} lines`}
+        {runsAtOnce ? ' and runs as soon as it is pasted. ' : ' that run when you press Enter. '}
+        {risk.reason}
       </p>
       <pre className="paste-confirm-preview">
         {shown}

@@ -56,7 +56,7 @@ describe('assessPaste', () => {
 
   it('asks when the engine does not allow a multi-line paste, and says why', async () => {
     const risk = await assessPaste('cd /tmp\nrm -rf ~\n', async () => verdict('confirm'))
-    expect(risk?.reason).toBe('high risk: deletes files recursively')
+    expect(risk?.reason).toBe('High risk: deletes files recursively')
     expect(await assessPaste('ls\npwd\n', async () => verdict('allow', 'safe'))).toBeNull()
     expect(
       (await assessPaste('x\ny', async () => verdict('block', 'critical')))?.verdict?.risk,

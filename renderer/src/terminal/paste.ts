@@ -72,7 +72,13 @@ export async function assessPaste(
   if (verdict.action === 'allow') return null
   const first = verdict.reasons[0]
   return {
-    reason: first ? `${verdict.risk} risk: ${first.message}` : `Rated ${verdict.risk} risk.`,
+    reason: first
+      ? `${capitalize(verdict.risk)} risk: ${first.message}`
+      : `Rated ${verdict.risk} risk.`,
     verdict,
   }
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1)
 }
