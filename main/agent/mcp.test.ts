@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -188,6 +189,8 @@ describe('cmdai mcp (no app running)', () => {
       ['run_command', { command: 'ls', timeoutMs: -5 }],
       ['check_command', { command: 'ls', shell: 'cmd.exe' }],
       ['search_history', { query: 'x', limit: 10_000 }],
+      ['run_command', { command: 'x'.repeat(5_000_000) }],
+      ['check_command', { command: 'ls', shell: { toString: 'bash' } }],
       ['no_such_tool', {}],
     ]
     for (const [name, args] of bad) {
@@ -202,11 +205,78 @@ describe('cmdai mcp (no app running)', () => {
       .callTool({ name: 'run_command', arguments: { command: 'ls', cwd: join(work, 'nope') } })
       .catch((err: unknown) => err)
     expect((missingCwd as McpError).code).toBe(ErrorCode.InvalidParams)
-    // The server is still fine.
+    // NUL bytes and terminal escapes are judged, not choked on; the server is still fine.
+    const hostile = await call('check_command', { command: 'ls\0\x1b]0;x\x07; rm -rf /' })
+    expect(hostile.structuredContent).toMatchObject({ action: 'block' })
     expect((await call('check_command', { command: 'ls' })).structuredContent).toMatchObject({
       risk: 'safe',
     })
   })
+
+  it('survives hostile JSON-RPC on stdin (garbage, deep nesting); ends a session over 10 MB a line', async () => {
+    const session = (lines: string[]) => {
+      const child = spawn(process.execPath, ['bin/cmdai.mjs', 'mcp'], {
+        env: { ...process.env, CMDAI_DATA_DIR: join(root, 'raw-data') },
+      })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      child.stdin.on('error', () => undefined)
+      const init = {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }
+      for (const line of [
+        JSON.stringify(init),
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        ...lines,
+      ]) {
+        child.stdin.write(`${line}\n`)
+      }
+      const answers = () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map(
+            (l) =>
+              JSON.parse(l) as {
+                id?: number
+                error?: { code: number }
+                result?: { structuredContent?: { risk?: string } }
+              },
+          )
+      return { child, answers }
+    }
+    const check = (id: number, command: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"check_command","arguments":{"command":${command}}}}`
+
+    const started = Date.now()
+    const a = session([
+      'this is not json \u0000 \x1b[2J',
+      check(2, `${'['.repeat(200_000)}${']'.repeat(200_000)}`),
+      check(3, '"ls"'),
+    ])
+    const answers = await waitFor(
+      'answers',
+      () => a.answers().some((l) => l.id === 3) && a.answers(),
+      60_000,
+    )
+    a.child.kill()
+    expect(answers.find((l) => l.id === 2)?.error?.code).toBe(ErrorCode.InvalidParams)
+    expect(answers.find((l) => l.id === 3)?.result?.structuredContent?.risk).toBe('safe')
+
+    // The SDK's stdio transport buffers at most 10 MB of a line, then ends the session: bounded.
+    const b = session([check(2, JSON.stringify('x'.repeat(20_000_000)))])
+    const code = await new Promise((resolve) => b.child.once('exit', resolve))
+    expect(code).toBe(0)
+    expect(b.answers().some((l) => l.id === 2)).toBe(false)
+    expect(Date.now() - started).toBeLessThan(80_000)
+  }, 90_000)
 
   it('records every command it was asked about or ran, with the client name and decision', async () => {
     expect(readFileSync(spoolPath(dataDir), 'utf8')).toContain('cmdai-test-agent')
