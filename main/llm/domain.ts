@@ -67,7 +67,7 @@ export function createLlmDomain(deps: DomainDeps): Domain {
   })
   router.handle('models:remove', async ({ id }) => {
     const result = await removeModel(engine, deps.dataDir, id)
-    if (result.wasActive) loadActive()
+    if (result.removed) loadActive()
     return { removed: result.removed }
   })
   router.handle('models:setActive', async ({ id }) => {
@@ -86,8 +86,12 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     return active
   })
 
-  /** Loads the active model in the background (a new first model becomes active at once). */
+  /**
+   * After the models on disk changed: a fresh state snapshot (so every screen asks again which
+   * model is active), then the active model loads in the background (a new first model at once).
+   */
   function loadActive(): void {
+    events.emit('llm:state', engine.status())
     if (deps.host !== 'cli') void engine.preload()
   }
 

@@ -53,7 +53,7 @@ export function App({ api, connection }: Props) {
   const [firstRun, setFirstRun] = useState(false)
   /** A short note at the bottom (e.g. why a shortcut did nothing); it goes away by itself. */
   const [note, setNote] = useState<string | null>(null)
-  const models = useModelsSummary(api, llm)
+  const models = useModelsSummary(api)
   useEffect(() => {
     if (!note) return
     const timer = setTimeout(() => setNote(null), 6000)
