@@ -106,6 +106,11 @@ function importAliases(code: string): Map<string, string> {
   return out
 }
 
+/** A key's own value (never Object.prototype's `toString` or `__proto__`). */
+function own<T>(map: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined
+}
+
 export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] {
   const aliases = lang === 'python' || lang === 'node' ? importAliases(code) : null
   const tokens = tokenize(code, lang).map((t) => {
@@ -156,10 +161,10 @@ export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] 
       continue
     }
     const recursiveByName =
-      DELETE_CALLS[name] ??
-      DELETE_CALLS[last] ??
+      own(DELETE_CALLS, name) ??
+      own(DELETE_CALLS, last) ??
       (lang === 'node' || lang === 'perl' || lang === 'php' || lang === 'lua'
-        ? DELETE_CALLS[short]
+        ? own(DELETE_CALLS, short)
         : undefined)
     const psDelete =
       lang === 'powershell' && /Directory\]::Delete$|File\]::Delete$|DeleteDirectory$/.test(name)

@@ -91,7 +91,21 @@ describe('fuzz', () => {
 
   it('treats Object.prototype names as plain names (found by this fuzz test)', () => {
     for (const shell of SHELL_DIALECTS) {
-      for (const cmd of ['__proto__', 'constructor', 'rm -rf $__proto__', 'echo ${constructor}']) {
+      const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']
+      const shapes = (n: string) => [
+        n,
+        `${n} -rf /`,
+        `rm -rf $${n}`,
+        `echo \${${n}}`,
+        `echo ${n} | base64 -d | sh`,
+        `python3 -c "${n}('x')"`,
+        `node -e "require('fs').${n}('/')"`,
+        `ansible all -m service -a 'name=x state=${n}'`,
+        `apt remove '${n}*'`,
+        `alias ${n}='rm -rf /'; ${n}`,
+        `${n}() { ls; }; ${n}`,
+      ]
+      for (const cmd of names.flatMap(shapes)) {
         const verdict = analyzeCommand(cmd, { shell })
         checkVerdict(verdict)
         expect(verdict.reasons.map((r) => r.ruleId)).not.toContain('engine.error')

@@ -9,7 +9,7 @@ beforeAll(async () => {
 })
 
 const corpus = loadCorpus().filter(
-  (c) => (!c.shell || c.shell === 'bash') && c.category !== 'unparseable',
+  (c) => (!c.shell || c.shell === 'bash') && c.category !== 'unparseable' && !c.platform,
 )
 const critical = corpus
   .filter((c) => c.expect === 'critical' && !c.cmd.includes('\n'))
@@ -132,5 +132,57 @@ describe('properties', () => {
       ),
       { numRuns: 200 },
     )
+  })
+})
+
+const hex = (s: string) =>
+  [...Buffer.from(s)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')
+const b64 = (s: string) => Buffer.from(s).toString('base64')
+const rot13 = (s: string) =>
+  s.replace(/[a-z]/gi, (c) => {
+    const base = c <= 'Z' ? 65 : 97
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base)
+  })
+/** Ways to hide a command: each decodes statically back to it. */
+const ENCODINGS: Array<(cmd: string) => string> = [
+  (c) => `echo ${b64(c)} | base64 -d | sh`,
+  (c) => `echo '${b64(c)}' | base64 --decode | bash`,
+  (c) => `base64 -d <<< ${b64(c)} | bash`,
+  (c) => `bash -c "$(echo ${b64(c)} | base64 -d)"`,
+  (c) => `eval "$(base64 -d <<< '${b64(c)}')"`,
+  (c) => `printf '${hex(c)}' | sh`,
+  (c) => `echo -e '${hex(c)}' | bash`,
+  (c) => `bash -c $'${hex(c)}'`,
+  (c) => `echo $'${hex([...c].reverse().join(''))}' | rev | sh`,
+  (c) => `echo $'${hex(rot13(c))}' | tr 'A-Za-z' 'N-ZA-Mn-za-m' | sh`,
+  (c) => `echo ${Buffer.from(c).toString('hex')} | xxd -r -p | sh`,
+  (c) => `sh <(echo ${b64(c)} | base64 -d)`,
+  (c) => `python3 -c "import os,base64; os.system(base64.b64decode('${b64(c)}'))"`,
+]
+const single = corpus.filter((c) => !c.cmd.includes('\n')).map((c) => c.cmd)
+
+describe('decoded payloads', () => {
+  it('a decoded payload is never rated below what it decodes to', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...single),
+        fc.integer({ min: 0, max: ENCODINGS.length - 1 }),
+        (cmd, e) => {
+          const encoded = ENCODINGS[e]!(cmd)
+          const plain = analyzeCommand(cmd).risk
+          expect(
+            RISK_ORDER[analyzeCommand(encoded).risk],
+            `${encoded} (decodes to ${cmd}, ${plain})`,
+          ).toBeGreaterThanOrEqual(RISK_ORDER[plain])
+        },
+      ),
+      { numRuns: 400 },
+    )
+  })
+
+  it('every critical command stays critical under every encoding', () => {
+    for (const cmd of critical.filter((c) => !c.includes('\n')).slice(0, 60))
+      for (const encode of ENCODINGS)
+        expect(analyzeCommand(encode(cmd)).risk, encode(cmd)).toBe('critical')
   })
 })

@@ -60,7 +60,7 @@ function unwrapped(words: Arg[]): Arg[] {
   let w = words
   for (let guard = 0; guard < 8; guard++) {
     const name = baseName(w[0]?.value ?? '')
-    const valueFlag = PREFIX_WRAPPERS[name]
+    const valueFlag = Object.hasOwn(PREFIX_WRAPPERS, name) ? PREFIX_WRAPPERS[name] : undefined
     if (!valueFlag || w.length < 2) return w
     let i = 1
     while (i < w.length) {
@@ -215,8 +215,7 @@ const PRINTING: Record<string, [RegExp, Language]> = {
 
 /** What a one-liner that only prints literals prints (`python3 -c 'print("…")'`). */
 function printedByInterpreter(name: string, args: string[]): string | null | undefined {
-  const entry =
-    PRINTING[name.replace(/\d+(\.\d+)*$/, '') + (name === 'python3' ? '' : '')] ?? PRINTING[name]
+  const entry = Object.hasOwn(PRINTING, name) ? PRINTING[name] : undefined
   if (!entry) return undefined
   const [flag, lang] = entry
   const code =

@@ -190,7 +190,7 @@ class Scanner {
         while (t[i] === '>' || t[i] === '<' || t[i] === '&' || t[i] === '|' || t[i] === '!') i++
         continue
       }
-      if (c === '{' && atCommand && words.length === 0) {
+      if (c === '{' && atCommand) {
         const stop = this.wordEnd(i, end)
         const expanded = braceExpand(markBraces(t.slice(i, stop)))
         if (expanded.length > 1 || expanded[0] !== markBraces(t.slice(i, stop))) {

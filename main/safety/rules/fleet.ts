@@ -101,9 +101,13 @@ const ansible: Rule = wrapper((c) => {
     return
   }
   if (/^(service|systemd|systemd_service)$/.test(mod)) {
-    const verb = { stopped: 'stop', restarted: 'restart', started: 'start', reloaded: 'reload' }[
-      kv.get('state') ?? ''
-    ]
+    const verbs = new Map([
+      ['stopped', 'stop'],
+      ['restarted', 'restart'],
+      ['started', 'start'],
+      ['reloaded', 'reload'],
+    ])
+    const verb = verbs.get(kv.get('state') ?? '')
     if (verb) runAs(c, ['systemctl', verb, kv.get('name') ?? ''], at, 'ansible -m service', remote)
     return
   }

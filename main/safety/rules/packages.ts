@@ -1,4 +1,5 @@
 import type { CommandView, Rule } from '../engine'
+import { globMatch } from '../glob'
 import { hasFlag } from '../options'
 
 /** Packages the system needs to boot, log in or manage packages. */
@@ -48,15 +49,7 @@ const ESSENTIAL =
 function essential(name: string): boolean {
   if (ESSENTIAL.test(name)) return true
   if (!/[*?[]/.test(name)) return false
-  const re = new RegExp(
-    '^' +
-      name
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.') +
-      '$',
-  )
-  return ESSENTIAL_NAMES.some((n) => re.test(n))
+  return ESSENTIAL_NAMES.some((n) => globMatch(name, n))
 }
 
 interface PackageVerbs {
