@@ -5,7 +5,7 @@ const shortcut = z
   .min(1)
   .max(40)
   .regex(
-    /^((Mod|Ctrl|Alt|Shift|Meta)\+)*[A-Za-z0-9]$|^((Mod|Ctrl|Alt|Shift|Meta)\+)*(F\d{1,2}|Enter|Space|Escape)$/,
+    /^((Mod|Ctrl|Alt|Shift|Meta)\+)*[A-Za-z0-9,]$|^((Mod|Ctrl|Alt|Shift|Meta)\+)*(F\d{1,2}|Enter|Space|Escape)$/,
     'Write a shortcut like Mod+K or Ctrl+Shift+E: modifiers, then one letter, digit or key name',
   )
 
@@ -56,6 +56,8 @@ export const shortcutSettingsSchema = z
     history: shortcut.default('Ctrl+R'),
     explain: shortcut.default('Mod+Shift+E'),
     newTab: shortcut.default('Ctrl+Shift+T'),
+    /** Settings (and from there the model manager) without the pointer. */
+    settings: shortcut.default('Mod+,'),
   })
   .strict()
 

@@ -5,13 +5,14 @@
  * and two actions on one key would leave one of them unreachable.
  */
 
-export type ShortcutAction = 'palette' | 'history' | 'explain' | 'newTab'
+export type ShortcutAction = 'palette' | 'history' | 'explain' | 'newTab' | 'settings'
 
 export const SHORTCUT_LABELS: Record<ShortcutAction, string> = {
   palette: 'Open the palette',
   history: 'Search history',
   explain: 'Explain the selection',
   newTab: 'New terminal tab',
+  settings: 'Open Settings',
 }
 
 /** Keys that the shell or the terminal needs, with what they do there (Linux/Windows spelling). */

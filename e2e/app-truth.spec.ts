@@ -161,19 +161,32 @@ test('dialogs keep the keyboard inside and give it back to the terminal', async 
     .poll(async () => (await terminalText(page)).match(/^kb-3-history$/gm)?.length ?? 0)
     .toBe(2)
 
-  // Settings and Models, opened with the pointer, closed with Esc.
-  for (const name of ['Settings', 'Models']) {
-    await page.getByRole('button', { name }).click()
-    const dialog = page.getByRole('dialog', { name })
-    await expect(dialog).toBeVisible()
-    for (let i = 0; i < 30; i++) {
-      await page.keyboard.press('Tab')
-      expect(await focusInside(page, '[role="dialog"]')).toBe(true)
-    }
-    await page.keyboard.press('Escape')
-    await expect(dialog).toBeHidden()
-    await typeHere(page, `echo kb-closed-${name}`, new RegExp(`^kb-closed-${name}$`, 'm'))
+  // Settings by its shortcut, Models from there, all by keyboard; Tab stays in each dialog.
+  await page.keyboard.press('Control+Comma')
+  const settings = page.getByRole('dialog', { name: 'Settings' })
+  await expect(settings).toBeVisible()
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab')
+    expect(await focusInside(page, '[role="dialog"]')).toBe(true)
   }
+  const openModels = settings.getByRole('button', { name: 'Open the model manager' })
+  for (
+    let i = 0;
+    i < 60 && !(await openModels.evaluate((el) => el === document.activeElement));
+    i++
+  )
+    await page.keyboard.press('Tab')
+  await expect(openModels).toBeFocused()
+  await page.keyboard.press('Enter')
+  const models = page.getByRole('dialog', { name: 'Models' })
+  await expect(models).toBeVisible()
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press('Tab')
+    expect(await focusInside(page, '[role="dialog"]')).toBe(true)
+  }
+  await page.keyboard.press('Escape')
+  await expect(models).toBeHidden()
+  await typeHere(page, 'echo kb-closed-models', /^kb-closed-models$/m)
 
   // Explain with nothing selected says what to do instead of nothing.
   await page.keyboard.press('Control+Shift+E')

@@ -113,6 +113,9 @@ describe('settings:update', () => {
     )
     // Mod is Ctrl off macOS: Mod+R is Ctrl+R there.
     expect(await refused({ shortcuts: { explain: 'Mod+r' } })).toMatch(/Search history/)
+    expect(await refused({ shortcuts: { palette: 'Ctrl+,' } })).toBe(
+      'Ctrl+, is already the shortcut for “Open Settings”',
+    )
     expect((await update({ shortcuts: { palette: 'F2' } })).ok).toBe(true)
     expect((await update({ shortcuts: { palette: 'Alt+Space' } })).ok).toBe(true)
     // Swapping two shortcuts in one patch is fine.

@@ -120,6 +120,10 @@ export function App({ api, connection }: Props) {
       } else if (matchesShortcut(event, shortcuts?.newTab ?? 'Ctrl+Shift+T')) {
         take()
         addTab()
+      } else if (matchesShortcut(event, shortcuts?.settings ?? 'Mod+,')) {
+        // Settings without the pointer (the terminal keeps Tab); Models is one Tab stop further.
+        take()
+        setPanel({ kind: 'settings' })
       } else if (event.ctrlKey && event.shiftKey && event.key.toLowerCase() === 'l') {
         take()
         setPanel((p) => (p?.kind === 'library' ? null : { kind: 'library' }))
