@@ -193,6 +193,11 @@ export function isCriticalSystemFile(path: string): boolean {
   )
 }
 
+/** Files whose write crashes, reboots or powers off the kernel at once. */
+export function isKernelTrigger(path: string): boolean {
+  return /^\/proc\/sysrq-trigger$|^\/sys\/power\/state$|^\/proc\/sys\/kernel\/panic$/.test(path)
+}
+
 /** Names that say production: raise the rating of anything that changes them. */
 export function looksLikeProduction(text: string): boolean {
   return /(^|[^a-z])(prod|production|prd|live)([^a-z]|$)/i.test(text)

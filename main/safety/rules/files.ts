@@ -1,6 +1,6 @@
 import type { CommandView, Rule } from '../engine'
 import { hasFlag } from '../options'
-import { classifyPath, isCriticalSystemFile, type PathInfo } from '../paths'
+import { classifyPath, isCriticalSystemFile, isKernelTrigger, type PathInfo } from '../paths'
 import { SECRET_PATH } from './exposure'
 import type { Arg, Risk } from '../types'
 import { DYN } from '../types'
@@ -12,12 +12,15 @@ interface DeleteOptions {
   ruleBase: string
   /** Some matching files only (find with -name), rather than everything. */
   narrowed?: boolean
+  /** Asks before each deletion (`rm -i`). */
+  asks?: boolean
 }
 
 /** Rates deleting one target; shared by rm, find -delete, rimraf, Remove-Item and friends. */
 export function rateDelete(c: CommandView, target: Arg, o: DeleteOptions): void {
   const info = c.path(target)
-  const [risk, what] = deleteRisk(info, o)
+  const [rated, what] = deleteRisk(info, o)
+  const risk: Risk = o.asks && rated === 'high' ? 'moderate' : rated
   c.emit(`${o.ruleBase}.${info.kind}`, risk, `${o.verb} ${what}`, target, { prod: true })
 }
 
@@ -88,7 +91,10 @@ const rm: Rule = (c) => {
     )
   }
   if (opts.operands.length === 0 && !opts.long.has('help')) return
-  for (const t of opts.operands) rateDelete(c, t, { recursive, verb: 'Deletes', ruleBase: 'fs.rm' })
+  // -i asks before each file: one level milder, except where one yes destroys the system.
+  const asks = hasFlag(opts, 'i', 'interactive') && !hasFlag(opts, 'f', 'force')
+  for (const t of opts.operands)
+    rateDelete(c, t, { recursive, verb: 'Deletes', ruleBase: 'fs.rm', asks })
 }
 
 const rimraf: Rule = (c) => {
@@ -170,6 +176,15 @@ const modifyFiles =
     const opts = c.opts(spec)
     for (const t of opts.operands) {
       const info = c.path(t)
+      if (isKernelTrigger(info.path)) {
+        c.emit(
+          'sys.kernel-trigger',
+          'critical',
+          `${verb} ${info.path}, which can crash or reboot the machine at once`,
+          t,
+        )
+        continue
+      }
       if (info.kind === 'disk')
         c.emit(`${ruleId}.disk`, 'critical', `${verb} the disk device ${info.path}`, t)
       else if (info.kind === 'pseudo-device') continue
@@ -452,7 +467,42 @@ const ln: Rule = (c) => {
   else c.emit('fs.ln', 'moderate', `${force ? 'Replaces' : 'Creates'} the link ${info.path}`, dest)
 }
 
+/** tar: listing reads; creating writes the archive; extracting writes files where it unpacks. */
+const tar: Rule = (c) => {
+  const first = c.args[0]?.value ?? ''
+  const letters = first.startsWith('-') ? first.slice(1) : /^[a-zA-Z]+$/.test(first) ? first : ''
+  const opts = c.opts({
+    shortWithValue: 'fCTXbIKLNV',
+    longWithValue: ['file', 'directory', 'exclude', 'transform'],
+  })
+  const has = (l: string, long: string) =>
+    letters.includes(l) || opts.short.has(l) || opts.long.has(long)
+  const file =
+    opts.values.get('f') ??
+    (typeof opts.long.get('file') === 'string' ? String(opts.long.get('file')) : undefined)
+  if (has('t', 'list')) return
+  if (has('x', 'extract') || has('x', 'get')) {
+    const dir =
+      opts.values.get('C') ??
+      (typeof opts.long.get('directory') === 'string' ? String(opts.long.get('directory')) : '.')
+    const info = c.pathOf(dir)
+    const system = ['root', 'system-top', 'system'].includes(info.kind)
+    c.emit(
+      system ? 'fs.tar.extract.system' : 'fs.tar.extract',
+      system ? 'high' : 'moderate',
+      `Unpacks an archive into ${info.path} (may overwrite files)`,
+      c.nameArg,
+    )
+    return
+  }
+  if ((has('c', 'create') || has('r', 'append') || has('u', 'update')) && file && file !== '-')
+    c.emit('fs.tar.create', 'moderate', `Writes the archive ${c.pathOf(file).path}`, c.nameArg)
+}
+
 export const fileRules: Record<string, Rule> = {
+  tar,
+  bsdtar: tar,
+  gtar: tar,
   rm,
   unlink: (c) => {
     for (const t of c.opts().operands)

@@ -190,7 +190,7 @@ export const networkRules: Record<string, Rule> = {
   'ssh-keygen': (c) => {
     if (c.args.some((a) => a.value === '-R'))
       c.emit('net.known-hosts', 'moderate', 'Removes a host key from known_hosts', c.nameArg)
-    else if (!c.args.some((a) => /^-(l|F|y|L)$/.test(a.value)))
+    else if (!c.args.some((a) => /^-[a-zA-Z]*[lFyL]/.test(a.value)))
       c.emit(
         'net.keygen',
         'moderate',

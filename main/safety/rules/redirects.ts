@@ -1,6 +1,6 @@
 import { resolveIn } from '../cwd'
 import type { CommandView } from '../engine'
-import { classifyPath, isCriticalSystemFile } from '../paths'
+import { classifyPath, isCriticalSystemFile, isKernelTrigger } from '../paths'
 import { commandOutput } from '../static-output'
 import { DYN, type ExecContext, type Finding, type SimpleCommand } from '../types'
 import { rateCronTable } from './system'
@@ -19,6 +19,15 @@ export function redirectFindings(cmd: SimpleCommand, ctx: ExecContext): Finding[
     const append = r.op.endsWith('>>')
     const span = r.span
     const verb = append ? 'Appends to' : 'Overwrites'
+    if (isKernelTrigger(info.path)) {
+      out.push({
+        ruleId: 'sys.kernel-trigger',
+        risk: 'critical',
+        message: `Writes to ${info.path}, which can crash or reboot the machine at once`,
+        span,
+      })
+      continue
+    }
     switch (info.kind) {
       case 'pseudo-device':
         continue

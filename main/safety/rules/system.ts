@@ -231,7 +231,9 @@ const systemctl: Rule = (c) => {
     return
   }
   const critical = units.some((u) =>
-    /^(sshd?|systemd-.*|dbus|networking|network-manager|NetworkManager)(\.service)?$/.test(u.value),
+    /^(sshd?|systemd-.*|dbus|networking|network-manager|NetworkManager|firewalld|ufw|iptables|nftables|apparmor|auditd|fail2ban|crowdstrike.*|falcon-sensor)(\.service)?$/.test(
+      u.value,
+    ),
   )
   const risk = /^(stop|disable|mask|kill)$/.test(v) && critical ? 'high' : 'moderate'
   c.emit(
