@@ -393,6 +393,9 @@ export const serverAwarenessSchema = z
         user: z.string(),
         /** The effective role for this connection. */
         role: roleSchema,
+        /** With a just-in-time elevation: the member's own role, and when the elevation ends. */
+        baseRole: roleSchema.optional(),
+        elevatedUntil: z.number().int().optional(),
         /** Writes to this document will be refused (not applied, not stored, not relayed). */
         readOnly: z.boolean(),
         /** Document schema this server supports. */
@@ -489,6 +492,31 @@ export const AUDIT_KINDS = [
   'server.start',
   'server.stop',
   'backup.restore',
+  /** The admin console (`contract/console.ts`): sign-in and out, invites, webhooks, settings. */
+  'console.signin',
+  'console.signout',
+  'invite.create',
+  'invite.revoke',
+  'invite.redeem',
+  'webhook.change',
+  'settings.change',
+  'audit.export',
+  /** Single sign-on (`contract/identity.ts`): sessions, sign-out, revocation, the claim mapping. */
+  'sso.signin',
+  'sso.signout',
+  'sso.revoke',
+  'sso.mapping',
+  /** A console sign-in with a printed link while SSO is on (the break-glass path). */
+  'sso.break-glass',
+  /** Just-in-time elevation: every step, and the team's elevation rules. */
+  'elevation.request',
+  'elevation.approve',
+  'elevation.deny',
+  'elevation.grant',
+  'elevation.end',
+  'elevation.expire',
+  'elevation.lapse',
+  'elevation.policy',
 ] as const
 export type AuditKind = (typeof AUDIT_KINDS)[number]
 

@@ -1,6 +1,6 @@
 import { createWriteStream, readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import pino from 'pino'
 import { ROLES } from '../contract/sync'
@@ -13,7 +13,7 @@ import { dataPaths } from './storage/paths'
 import type { BackendConfig } from './backend'
 import type { Target } from './admin/local-target'
 import { redactUrl } from './relay/url'
-import { readPackageVersion } from '../main/config/paths'
+import { readPackageVersion, resolveOutDir } from '../main/config/paths'
 
 /** Files the server and CLI write are private whatever the caller's umask. */
 process.umask(0o077)
@@ -104,6 +104,30 @@ function parseIntArg(text: string): number {
   return n
 }
 
+function parsePort(text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new InvalidArgumentError('a port number')
+  return n
+}
+
+/** A base URL (http or https, no trailing slash). */
+function publicUrl(text: string): string {
+  let u: URL
+  try {
+    u = new URL(text)
+  } catch {
+    throw new InvalidArgumentError('a URL like https://sync.example.com')
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new InvalidArgumentError('an http or https URL')
+  return u.origin + u.pathname.replace(/\/+$/, '')
+}
+
+/** The console build beside this package's app build (`npm run build` writes it). */
+function defaultConsoleDir(): string {
+  return join(resolveOutDir(), 'console-ui')
+}
+
 function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }
@@ -177,6 +201,11 @@ export function buildProgram(): Command {
     .option('--max-message-bytes <n>', 'largest WebSocket message', parseIntArg)
     .option('--messages-per-second <n>', 'per connection', parseIntArg)
     .option('--max-rooms-per-token <n>', 'open rooms per token', parseIntArg)
+    .option(
+      '--public-url <url>',
+      'the URL people reach this server at (links in invites and Slack messages)',
+    )
+    .option('--console-dir <dir>', 'the built admin console (default: the build in this package)')
     .action(async (opts) => {
       const logger = pino({
         level: opts.logLevel,
@@ -195,6 +224,8 @@ export function buildProgram(): Command {
         logger,
         trustProxy: !!opts.trustProxy,
         fsyncAudit: !!opts.fsyncAudit,
+        consoleAssets: opts.consoleDir ? resolve(opts.consoleDir) : defaultConsoleDir(),
+        ...(opts.publicUrl ? { publicUrl: publicUrl(opts.publicUrl) } : {}),
         ...(redisUrl ? { redisUrl } : {}),
         limits: {
           ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
@@ -230,6 +261,37 @@ export function buildProgram(): Command {
       process.on('SIGTERM', () => stop('SIGTERM'))
       process.on('SIGINT', () => stop('SIGINT'))
     })
+
+  storageOptions(
+    program
+      .command('admin-url')
+      .description(
+        'print a one-time sign-in link to the admin console for a member (valid 10 minutes, usable once)',
+      )
+      .requiredOption('--team <team>', 'team name')
+      .requiredOption('--user <user>', 'the member signing in')
+      .option('--port <port>', 'the server’s port (default: the running server’s, else 4455)')
+      .option('--url <url>', 'the server’s public URL (e.g. https://sync.example.com)'),
+  ).action((opts) =>
+    withTarget(opts, async (t) => {
+      const r = (await t.call('consoleSignin', { team: opts.team, user: opts.user })) as {
+        code: string
+        expiresAt: number
+        role: string
+        port: number | null
+      }
+      let base: string
+      if (opts.url) base = publicUrl(opts.url)
+      else {
+        const port = opts.port !== undefined ? parsePort(opts.port) : (r.port ?? 4455)
+        base = `http://127.0.0.1:${port}`
+      }
+      console.error(
+        `one-time link for ${opts.user} (${r.role} in ${opts.team}), valid until ${new Date(r.expiresAt).toISOString()}:`,
+      )
+      console.log(`${base}/admin/signin?code=${r.code}`)
+    }),
+  )
 
   const token = program.command('token').description('mint, list and revoke access tokens')
   storageOptions(

@@ -9,6 +9,9 @@ import {
   SYNC_WS_PATH,
   lowerRole,
   parseRoomName,
+  roleAtLeast,
+  type AuditRecord,
+  type Role,
   type RoomRef,
 } from '../contract/sync'
 import type { Risk, ShellDialect } from '../contract/safety'
@@ -73,12 +76,21 @@ export interface ExtensionDeps {
   redact: Redact
   /** The safety engine's rating, when it is loaded. */
   assess(command: string, shell?: ShellDialect): Risk | null
+  /** Called with the audit records of each commit, once durable (webhooks); returns an unsubscribe. */
+  onAudit(listener: (records: AuditRecord[]) => void): () => void
 }
 
 export interface HttpExtension {
   /** Answers the request and returns true, or returns false when the path is not its own. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
   close?(): void | Promise<void>
+  /**
+   * Just-in-time elevation: a role above the member's own that `user` holds in `team` now, and
+   * until when. The server applies it to sign-ins and to open connections at each re-check.
+   */
+  elevatedRole?(team: string, user: string): { role: Role; until: number } | null
+  /** Runs before each periodic re-check of open connections (expiries, what `elevatedRole` reads). */
+  beforeRecheck?(): Promise<void>
 }
 
 export interface SyncServer {
@@ -117,6 +129,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const relay = options.relay ?? null
   let lastCommitError: string | null = null
   let stopping = false
+  const auditListeners = new Set<(records: AuditRecord[]) => void>()
 
   const checkpointer = new Checkpointer(audit, keys, {
     everyRecords: timings.checkpointEveryRecords,
@@ -129,6 +142,13 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       metrics.commitSeconds.observe(ms / 1000)
       metrics.auditRecords.inc(records.length)
       checkpointer.noteAppended(records)
+      for (const listener of auditListeners) {
+        try {
+          listener(records)
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'audit listener failed')
+        }
+      }
     },
     onError: (err, entries) => {
       lastCommitError = (err as Error).message
@@ -172,6 +192,8 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     via: string,
   ): Promise<AuthResult> {
     const result = await authenticate(keys, storage, token, team, ip)
+    if (result.ok && result.principal.memberRole)
+      result.principal = withElevation(result.principal, result.principal.memberRole)
     if (!result.ok) {
       metrics.authFailures.inc({ reason: String(result.code) })
       const budget = failureBudget.get(ip) ?? { windowStart: Date.now(), count: 0 }
@@ -224,8 +246,28 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       redact,
       assess: (command, shell) =>
         isSafetyReady() ? analyzeCommand(command, { shell }).risk : null,
+      onAudit: (listener) => {
+        auditListeners.add(listener)
+        return () => auditListeners.delete(listener)
+      },
     }),
   )
+
+  /**
+   * The effective role: the lower of the token's and the member's, raised by an active elevation
+   * unless the token was minted below the member's role (it stays as narrow as it was minted).
+   */
+  function withElevation(p: Principal, memberRole: Role): Principal {
+    const base = lowerRole(p.tokenRole, memberRole)
+    let elevation: { role: Role; until: number } | null = null
+    if (roleAtLeast(p.tokenRole, memberRole))
+      for (const ext of extensions) elevation ??= ext.elevatedRole?.(p.team, p.user) ?? null
+    const { elevatedUntil: _previous, ...rest } = p
+    void _previous
+    if (elevation && !roleAtLeast(base, elevation.role))
+      return { ...rest, role: elevation.role, memberRole, elevatedUntil: elevation.until }
+    return { ...rest, role: base, memberRole }
+  }
 
   const httpServer: Server = createServer((req, res) => {
     void handleHttp(
@@ -449,6 +491,10 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
 
   /** Closes connections whose token was revoked, member removed or token expired; applies role changes. */
   async function recheckConnections(): Promise<void> {
+    for (const ext of extensions)
+      await ext.beforeRecheck?.().catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'extension re-check failed'),
+      )
     const open = [...conns].filter((c) => !c.closed)
     if (open.length === 0) return
     const status = await storage.tokenStatus([...new Set(open.map((c) => c.principal.jti))])
@@ -460,9 +506,12 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       else if (!s.memberRole) closeConn(conn, CLOSE.notMember, 'no longer a member of the team')
       else if (conn.principal.expiresAt <= now) closeConn(conn, CLOSE.expired, 'token expired')
       else {
-        const role = lowerRole(conn.principal.tokenRole, s.memberRole)
-        if (role !== conn.principal.role) {
-          conn.principal = { ...conn.principal, role }
+        const next = withElevation(conn.principal, s.memberRole)
+        if (
+          next.role !== conn.principal.role ||
+          next.elevatedUntil !== conn.principal.elevatedUntil
+        ) {
+          conn.principal = next
           conn.sendServerState()
         }
       }

@@ -2,7 +2,10 @@ import type { Logger } from 'pino'
 import { initSafety } from '../main/safety/analyze'
 import { readPackageVersion } from '../main/config/paths'
 import { createAdmin } from './admin/admin'
-import { createApprovals } from './approvals/approvals'
+import { createApprovals, type ApprovalService } from './approvals/approvals'
+import { createConsole } from './console'
+import { ensureConsoleSchema } from './console/schema'
+import { consoleSigninOperation } from './console/signin-operation'
 import { writeBackup } from './admin/backup'
 import { startControl } from './admin/control'
 import { runOperation, streamExport, type OperationContext } from './admin/operations'
@@ -21,6 +24,10 @@ export interface RunConfig extends BackendConfig {
   limits?: Partial<Limits>
   timings?: Partial<Timings>
   trustProxy?: boolean
+  /** The built admin console (`out/console-ui`); null serves only its API. */
+  consoleAssets?: string | null
+  /** The URL people reach the server at (links in invites and Slack messages). */
+  publicUrl?: string
 }
 
 export interface RunningServer {
@@ -47,6 +54,9 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
     await initSafety().catch((err: Error) =>
       config.logger.warn({ err: err.message }, 'safety engine unavailable'),
     )
+    // Before the first event arrives: the console's analytics rollups are fed by a trigger.
+    await ensureConsoleSchema(backend.storage)
+    let approvals: ApprovalService | null = null
     const server = createSyncServer({
       storage: backend.storage,
       keys,
@@ -56,7 +66,15 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
       limits: config.limits,
       timings: config.timings,
       trustProxy: config.trustProxy,
-      extensions: [createApprovals],
+      extensions: [
+        (deps) => (approvals = createApprovals(deps)),
+        (deps) =>
+          createConsole(deps, {
+            assetsDir: config.consoleAssets ?? null,
+            ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+            approvals: () => approvals,
+          }),
+      ],
     })
     const { port } = await server.listen(config.port, config.host)
     cleanup.push(() => server.close())
@@ -72,8 +90,15 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
         },
         actor,
       )
+    const consoleSignin = consoleSigninOperation(
+      backend.storage,
+      (entry) => server.commit(entry),
+      port,
+    )
     const context = (actor: string): OperationContext => ({
       admin: adminFor(actor),
+      actor,
+      consoleSignin,
       audit: backend.audit,
       version,
       backup: (out) =>

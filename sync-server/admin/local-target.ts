@@ -2,6 +2,7 @@ import { readPackageVersion } from '../../main/config/paths'
 import { openBackend, type BackendConfig } from '../backend'
 import { Committer } from '../rooms/committer'
 import { DataDirBusyError } from '../storage/paths'
+import { consoleSigninOperation } from '../console/signin-operation'
 import { createAdmin } from './admin'
 import { writeBackup } from './backup'
 import { runOperation, streamExport, type OperationContext } from './operations'
@@ -35,6 +36,8 @@ export async function openLocalTarget(config: BackendConfig, actor: string): Pro
     ),
     audit: b.audit,
     version: readPackageVersion(),
+    actor,
+    consoleSignin: consoleSigninOperation(b.storage, (e) => committer.commit(e), null),
     backup: (out) =>
       writeBackup(out, {
         storage: b.storage,

@@ -12,6 +12,10 @@ export interface OperationContext {
   audit: AuditLog
   backup(out: string): Promise<BackupCounts>
   version: string
+  /** `admin-url`: a one-time console sign-in code (sync-server/console). */
+  consoleSignin?(input: unknown, actor: string): Promise<unknown>
+  /** Who runs the operation (audited as the actor). */
+  actor?: string
 }
 
 export const exportInputSchema = z
@@ -60,6 +64,9 @@ export async function runOperation(
       return a.auditVerify(arg)
     case 'auditRetention':
       return a.auditRetention(arg)
+    case 'consoleSignin':
+      if (!ctx.consoleSignin) throw new AdminError('This server has no admin console')
+      return ctx.consoleSignin(input, ctx.actor ?? 'cli')
     case 'backup': {
       const { out } = z
         .object({ out: z.string().min(1).max(4096) })

@@ -2,18 +2,31 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   APPROVAL_PATHS,
+  APPROVAL_STATUSES,
   APPROVED_VALID_MS,
   DEFAULT_APPROVAL_TTL_MS,
   MAX_APPROVAL_WAIT_MS,
   approvalDecisionSchema,
   approvalRequestSchema,
   type Approval,
+  type ApprovalStatus,
 } from '../../contract/approvals'
 import type { ErrorCode } from '../../contract/errors'
 import { roleAtLeast, type ClientEvent } from '../../contract/sync'
 import type { AuditDraft } from '../audit/chain'
+import { ensureConsoleSchema } from '../console/schema'
 import type { Principal } from '../rooms/connection'
 import type { ExtensionDeps, HttpExtension } from '../server'
+import type { SqlClient } from '../storage/sql-client'
+import {
+  countPending,
+  decideApproval,
+  expireApprovals,
+  getApproval,
+  insertApproval,
+  listApprovals,
+  purgeApprovals,
+} from './store'
 
 /**
  * Team approvals on the server (see `contract/approvals.ts`): a member asks to run one exact
@@ -22,8 +35,10 @@ import type { ExtensionDeps, HttpExtension } from '../server'
  * server-sent events. Requests and decisions are written as client events (`approval.request`,
  * `approval.decision`) with their audit records in one commit, so every step is audited.
  *
- * Pending approvals live in memory: a server restart drops pending requests (their audit
- * records remain) and requesters ask again.
+ * Approvals are kept in the server's database (`store.ts`), each request stored in the same
+ * commit as its audit record: a restart keeps what is pending, and several instances over one
+ * Postgres share them (a long poll on one instance sees a decision taken on another within
+ * `POLL_MS`). Live streams and long polls are this instance's.
  */
 export interface ApprovalDeps extends Omit<ExtensionDeps, 'logger'> {
   now?: () => number
@@ -34,7 +49,7 @@ export function createApprovals(deps: ExtensionDeps): ApprovalService {
   return new ApprovalService(deps)
 }
 
-class ApprovalHttpError extends Error {
+export class ApprovalHttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
@@ -45,6 +60,10 @@ class ApprovalHttpError extends Error {
 }
 
 const MAX_PENDING_PER_TEAM = 1_000
+/** Long polls re-read the database this often (a decision taken on another instance). */
+const POLL_MS = 2_000
+/** Decided requests are listed for 90 days, then forgotten (the audit log keeps them). */
+const KEEP_DECIDED_MS = 90 * 24 * 3600_000
 
 interface Watcher {
   principal: Principal
@@ -52,15 +71,18 @@ interface Watcher {
 }
 
 export class ApprovalService implements HttpExtension {
-  private readonly approvals = new Map<string, Approval>()
   private readonly waiters = new Map<string, Set<() => void>>()
   private readonly watchers = new Set<Watcher>()
+  private readonly listeners = new Set<(a: Approval) => void>()
   private readonly heartbeat: NodeJS.Timeout
+  private readonly ready: Promise<void>
 
   constructor(private readonly deps: ApprovalDeps) {
+    this.ready = ensureConsoleSchema(deps.storage)
+    this.ready.catch(() => {})
     this.heartbeat = setInterval(() => {
       for (const w of this.watchers) w.res.write(': keep-alive\n\n')
-      this.expire()
+      void this.expire().catch(() => {})
     }, 15_000)
     this.heartbeat.unref()
   }
@@ -76,35 +98,31 @@ export class ApprovalService implements HttpExtension {
       return false
     try {
       const principal = await this.signIn(req)
-      this.expire()
+      await this.expire()
       const method = req.method ?? 'GET'
       if (path === APPROVAL_PATHS.stream && method === 'GET')
-        return (this.stream(principal, req, res), true)
+        return (await this.stream(principal, req, res), true)
       if (path === APPROVAL_PATHS.list && method === 'POST')
         return (send(res, 201, await this.create(principal, req)), true)
       if (path === APPROVAL_PATHS.list && method === 'GET') {
-        const status = url.searchParams.get('status')
-        const list = [...this.approvals.values()]
-          .filter((a) => this.visible(principal, a) && (!status || a.status === status))
-          .sort((a, b) => b.createdAt - a.createdAt)
-          .slice(0, 500)
-        return (send(res, 200, { approvals: list }), true)
+        const status = approvalStatus(url.searchParams.get('status'))
+        return (send(res, 200, { approvals: await this.list(principal, status) }), true)
       }
       const rest = path.slice(APPROVAL_PATHS.list.length + 1).split('/')
       const id = decodeURIComponent(rest[0] ?? '')
-      const approval = this.approvals.get(id)
-      if (!approval || !this.visible(principal, approval))
-        throw new ApprovalHttpError(404, 'not_found', 'no such approval')
+      const approval = await this.visibleApproval(principal, id)
       if (rest.length === 1 && method === 'GET') {
         const wait = Math.min(
           Math.max(Number(url.searchParams.get('wait') ?? 0) || 0, 0),
           MAX_APPROVAL_WAIT_MS,
         )
         if (approval.status === 'pending' && wait > 0) await this.waitFor(id, wait, req)
-        return (send(res, 200, this.approvals.get(id)), true)
+        return (send(res, 200, (await getApproval(this.deps.storage.sql, id)) ?? approval), true)
       }
-      if (rest.length === 2 && rest[1] === 'decision' && method === 'POST')
-        return (send(res, 200, await this.decide(principal, approval, req)), true)
+      if (rest.length === 2 && rest[1] === 'decision' && method === 'POST') {
+        const body = await readJson(req, this.deps.maxBodyBytes)
+        return (send(res, 200, await this.decide(principal, approval.id, body)), true)
+      }
       throw new ApprovalHttpError(404, 'not_found', 'no such endpoint')
     } catch (err) {
       if (err instanceof ApprovalHttpError)
@@ -123,6 +141,79 @@ export class ApprovalService implements HttpExtension {
     for (const w of this.watchers) w.res.end()
     this.watchers.clear()
     for (const set of this.waiters.values()) for (const wake of set) wake()
+  }
+
+  /** Called with every new or changed approval (the console's live view, webhooks). */
+  onChange(listener: (a: Approval) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** What this member may see: the team's for approvers, their own otherwise (newest first). */
+  async list(p: Principal, status?: ApprovalStatus): Promise<Approval[]> {
+    await this.ready
+    return listApprovals(this.deps.storage.sql, {
+      team: p.team,
+      ...(canApprove(p) ? {} : { requester: p.user }),
+      ...(status ? { status } : {}),
+    })
+  }
+
+  /**
+   * Approves or denies a pending request as `p` (an admin or engineer of the team, never the
+   * requester), with the decision and its audit record in one commit.
+   */
+  async decide(p: Principal, id: string, body: unknown): Promise<Approval> {
+    const approval = await this.visibleApproval(p, id)
+    if (!canApprove(p))
+      throw new ApprovalHttpError(403, 'forbidden', 'only admins and engineers decide approvals')
+    if (approval.requester === p.user)
+      throw new ApprovalHttpError(403, 'forbidden', 'nobody approves their own request')
+    const parsed = approvalDecisionSchema.safeParse(body)
+    if (!parsed.success)
+      throw new ApprovalHttpError(
+        400,
+        'invalid_input',
+        'decision: approve or deny, with an optional comment',
+      )
+    if (approval.status !== 'pending')
+      throw new ApprovalHttpError(409, 'conflict', `this request is already ${approval.status}`)
+    const now = this.now()
+    const approved = parsed.data.decision === 'approve'
+    const comment = this.deps.redact(parsed.data.comment)
+    let decided: Approval | null = null
+    await this.deps.commit({
+      run: async (tx) => {
+        // Conditional: another approver (or instance) may have decided meanwhile. Nothing here
+        // throws for that, so the other entries of the group commit are never refused for it.
+        decided = await decideApproval(tx, id, {
+          status: approved ? 'approved' : 'denied',
+          by: p.user,
+          at: now,
+          comment,
+          ...(approved ? { validUntil: now + APPROVED_VALID_MS } : {}),
+        })
+        if (!decided) return []
+        return this.recordIn(
+          tx,
+          p,
+          decided,
+          'approval.decision',
+          approved ? 'approved' : 'denied',
+          comment,
+        )
+      },
+    })
+    if (!decided) {
+      const current = await getApproval(this.deps.storage.sql, id)
+      throw new ApprovalHttpError(
+        409,
+        'conflict',
+        `this request is already ${current?.status === 'pending' ? 'expired' : (current?.status ?? 'gone')}`,
+      )
+    }
+    this.publish(decided)
+    return decided
   }
 
   private now(): number {
@@ -151,7 +242,16 @@ export class ApprovalService implements HttpExtension {
     return a.team === p.team && (a.requester === p.user || canApprove(p))
   }
 
+  private async visibleApproval(p: Principal, id: string): Promise<Approval> {
+    await this.ready
+    const approval = id.length <= 128 ? await getApproval(this.deps.storage.sql, id) : null
+    if (!approval || !this.visible(p, approval))
+      throw new ApprovalHttpError(404, 'not_found', 'no such approval')
+    return approval
+  }
+
   private async create(p: Principal, req: IncomingMessage): Promise<Approval> {
+    await this.ready
     const parsed = approvalRequestSchema.safeParse(await readJson(req, this.deps.maxBodyBytes))
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
@@ -161,10 +261,7 @@ export class ApprovalService implements HttpExtension {
         `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
       )
     }
-    const pending = [...this.approvals.values()].filter(
-      (a) => a.team === p.team && a.status === 'pending',
-    )
-    if (pending.length >= MAX_PENDING_PER_TEAM)
+    if ((await countPending(this.deps.storage.sql, p.team)) >= MAX_PENDING_PER_TEAM)
       throw new ApprovalHttpError(429, 'unavailable', 'too many pending approvals in this team')
     const body = parsed.data
     const now = this.now()
@@ -185,56 +282,25 @@ export class ApprovalService implements HttpExtension {
       createdAt: now,
       expiresAt: now + (body.ttlMs ?? DEFAULT_APPROVAL_TTL_MS),
     }
-    await this.record(p, approval, 'approval.request', 'requested', approval.reason)
-    this.approvals.set(approval.id, approval)
+    await this.deps.commit({
+      run: async (tx) => {
+        await insertApproval(tx, approval)
+        return this.recordIn(tx, p, approval, 'approval.request', 'requested', approval.reason)
+      },
+    })
     this.publish(approval)
     return approval
   }
 
-  private async decide(p: Principal, approval: Approval, req: IncomingMessage): Promise<Approval> {
-    if (!canApprove(p))
-      throw new ApprovalHttpError(403, 'forbidden', 'only admins and engineers decide approvals')
-    if (approval.requester === p.user)
-      throw new ApprovalHttpError(403, 'forbidden', 'nobody approves their own request')
-    const parsed = approvalDecisionSchema.safeParse(await readJson(req, this.deps.maxBodyBytes))
-    if (!parsed.success)
-      throw new ApprovalHttpError(
-        400,
-        'invalid_input',
-        'decision: approve or deny, with an optional comment',
-      )
-    if (approval.status !== 'pending')
-      throw new ApprovalHttpError(409, 'conflict', `this request is already ${approval.status}`)
-    const now = this.now()
-    const approved = parsed.data.decision === 'approve'
-    const decided: Approval = {
-      ...approval,
-      status: approved ? 'approved' : 'denied',
-      decidedBy: p.user,
-      decidedAt: now,
-      comment: this.deps.redact(parsed.data.comment),
-      ...(approved ? { validUntil: now + APPROVED_VALID_MS } : {}),
-    }
-    await this.record(
-      p,
-      decided,
-      'approval.decision',
-      approved ? 'approved' : 'denied',
-      decided.comment,
-    )
-    this.approvals.set(decided.id, decided)
-    this.publish(decided)
-    return decided
-  }
-
-  /** One client event (stored, idempotent by id) and its audit record, in one commit. */
-  private async record(
+  /** The client event (stored, idempotent by id) and its audit record, inside a commit. */
+  private async recordIn(
+    tx: SqlClient,
     p: Principal,
     a: Approval,
     kind: 'approval.request' | 'approval.decision',
     decision: 'requested' | 'approved' | 'denied',
     reason: string | undefined,
-  ): Promise<void> {
+  ): Promise<AuditDraft[]> {
     const event: ClientEvent = {
       id: `${a.id}.${kind === 'approval.request' ? 'request' : 'decision'}`,
       kind,
@@ -249,40 +315,29 @@ export class ApprovalService implements HttpExtension {
       approvalId: a.id,
       ...(reason ? { reason } : {}),
     }
-    await this.deps.commit({
-      run: async (tx): Promise<AuditDraft[]> => {
-        await this.deps.storage.insertEvents(
-          a.team,
-          [{ id: event.id, user: p.user, kind, ts: event.ts, event: JSON.stringify(event) }],
-          tx,
-        )
-        const { team, ...data } = event
-        return [
-          {
-            team,
-            kind: 'client.event',
-            actor: p.user,
-            role: p.role,
-            ...(a.library ? { room: `${team}/${a.library}` } : {}),
-            data: { ...data, requester: a.requester },
-          },
-        ]
+    await this.deps.storage.insertEvents(
+      a.team,
+      [{ id: event.id, user: p.user, kind, ts: event.ts, event: JSON.stringify(event) }],
+      tx,
+    )
+    const { team, ...data } = event
+    return [
+      {
+        team,
+        kind: 'client.event',
+        actor: p.user,
+        role: p.role,
+        ...(a.library ? { room: `${team}/${a.library}` } : {}),
+        data: { ...data, requester: a.requester },
       },
-    })
+    ]
   }
 
-  private expire(): void {
+  private async expire(): Promise<void> {
+    await this.ready
     const now = this.now()
-    for (const a of this.approvals.values()) {
-      if (a.status === 'pending' && a.expiresAt <= now) {
-        const expired: Approval = { ...a, status: 'expired' }
-        this.approvals.set(a.id, expired)
-        this.publish(expired)
-      }
-      // Decided requests are kept a week for the lists, then forgotten (the audit log keeps them).
-      if (a.status !== 'pending' && (a.decidedAt ?? a.expiresAt) < now - 7 * 24 * 3600_000)
-        this.approvals.delete(a.id)
-    }
+    for (const a of await expireApprovals(this.deps.storage.sql, now)) this.publish(a)
+    await purgeApprovals(this.deps.storage.sql, now - KEEP_DECIDED_MS)
   }
 
   private waitFor(id: string, ms: number, req: IncomingMessage): Promise<void> {
@@ -291,11 +346,19 @@ export class ApprovalService implements HttpExtension {
       this.waiters.set(id, set)
       const done = () => {
         clearTimeout(timer)
+        clearInterval(poll)
         set.delete(done)
         req.off('close', done)
         resolve()
       }
       const timer = setTimeout(done, ms)
+      // Another instance may decide it: look in the database now and then.
+      const poll = setInterval(() => {
+        getApproval(this.deps.storage.sql, id).then(
+          (a) => a?.status !== 'pending' && done(),
+          () => {},
+        )
+      }, POLL_MS)
       set.add(done)
       req.on('close', done)
     })
@@ -306,9 +369,21 @@ export class ApprovalService implements HttpExtension {
     if (a.status !== 'pending') this.waiters.delete(a.id)
     const line = `event: approval\ndata: ${JSON.stringify(a)}\n\n`
     for (const w of this.watchers) if (this.visible(w.principal, a)) w.res.write(line)
+    for (const listener of this.listeners) {
+      try {
+        listener(a)
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   }
 
-  private stream(principal: Principal, req: IncomingMessage, res: ServerResponse): void {
+  private async stream(
+    principal: Principal,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const pending = await this.list(principal, 'pending')
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -320,13 +395,17 @@ export class ApprovalService implements HttpExtension {
     this.watchers.add(watcher)
     req.on('close', () => this.watchers.delete(watcher))
     // What is pending now, so a new watcher starts complete.
-    for (const a of this.approvals.values())
-      if (a.status === 'pending' && this.visible(principal, a))
-        res.write(`event: approval\ndata: ${JSON.stringify(a)}\n\n`)
+    for (const a of pending) res.write(`event: approval\ndata: ${JSON.stringify(a)}\n\n`)
   }
 }
 
-function canApprove(p: Principal): boolean {
+function approvalStatus(v: string | null): ApprovalStatus | undefined {
+  return (APPROVAL_STATUSES as readonly string[]).includes(v ?? '')
+    ? (v as ApprovalStatus)
+    : undefined
+}
+
+export function canApprove(p: Pick<Principal, 'role'>): boolean {
   return roleAtLeast(p.role, 'engineer')
 }
 

@@ -29,6 +29,8 @@ export interface AuditLog {
   teams(): Promise<string[]>
   /** The team's lines in order, exactly as stored (for verify and export). */
   lines(team: string): AsyncIterable<RawLine>
+  /** The team's lines newest first, those with a seq below `beforeSeq` (browsing back). */
+  linesDescending(team: string, beforeSeq?: number): AsyncIterable<RawLine>
   checkpoints(team: string): Promise<AuditCheckpoint[]>
   saveCheckpoint(cp: AuditCheckpoint): Promise<void>
   /** Removes whole segments whose newest record is older than `cutoffMs`, recording the cut. */

@@ -110,6 +110,22 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
+  async *linesDescending(team: string, beforeSeq = Infinity): AsyncIterable<RawLine> {
+    const dir = this.teamDir(team)
+    for (const name of (await this.segments(team)).reverse()) {
+      // Named by their first seq: a segment starting at or after the bound has nothing older.
+      if (Number(SEGMENT_RE.exec(name)![1]) >= beforeSeq) continue
+      const lines = (await readFile(join(dir, name), 'utf8')).split('\n')
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const line = lines[i]!
+        if (!line) continue
+        const seq = Number(/"seq":(\d+)/.exec(line)?.[1] ?? NaN)
+        if (seq >= beforeSeq) continue
+        yield { line, where: `${team}/${name}:${i + 1}` }
+      }
+    }
+  }
+
   async checkpoints(team: string): Promise<AuditCheckpoint[]> {
     const path = join(this.teamDir(team), CHECKPOINTS)
     const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {

@@ -95,6 +95,23 @@ export class SqlAuditLog implements AuditLog {
     }
   }
 
+  async *linesDescending(
+    team: string,
+    beforeSeq = Number.MAX_SAFE_INTEGER,
+  ): AsyncIterable<RawLine> {
+    let before = beforeSeq
+    for (;;) {
+      const r = await this.storage.sql.query<{ seq_text: string; line: string }>(
+        'SELECT seq::text AS seq_text, line FROM audit_records WHERE team = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3',
+        [team, before, PAGE],
+      )
+      for (const row of r.rows)
+        yield { line: row.line, where: `audit_records(${team}, ${row.seq_text})` }
+      if (r.rows.length < PAGE) return
+      before = Number(r.rows[r.rows.length - 1]!.seq_text)
+    }
+  }
+
   async checkpoints(team: string): Promise<AuditCheckpoint[]> {
     const r = await this.storage.sql.query<{ line: string }>(
       'SELECT line FROM audit_checkpoints WHERE team = $1 ORDER BY seq',

@@ -7,6 +7,7 @@ import {
   type PatternChange,
 } from '../../contract/sync'
 import type { Policy } from '../../contract/policy'
+import { readTeamTelemetry } from '../../contract/telemetry'
 import type { AuditDraft } from '../audit/chain'
 
 export type Redact = (text: string) => string
@@ -154,6 +155,8 @@ export function describePolicyChange(
       removed: [...a.keys()].filter((k) => !b.has(k)),
       changed: [...b.keys()].filter((k) => a.has(k) && a.get(k) !== b.get(k)),
       roles: after?.roles ?? {},
+      // What members' apps send (contract/telemetry.ts), as it stands after the change.
+      telemetry: readTeamTelemetry(doc).telemetry,
     },
   }
 }

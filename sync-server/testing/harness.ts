@@ -13,7 +13,7 @@ import { FileAuditLog } from '../audit/file-log'
 import { KeyRing } from '../auth/keys'
 import type { Limits, Timings } from '../config'
 import type { Relay } from '../relay/relay'
-import { createSyncServer, type SyncServer } from '../server'
+import { createSyncServer, type SyncServer, type SyncServerOptions } from '../server'
 import { openEmbeddedStorage } from '../storage/data-dir'
 import { dataPaths } from '../storage/paths'
 import type { Storage } from '../storage/storage'
@@ -70,6 +70,8 @@ export interface TestServerOptions {
   /** Wrap the storage (failure injection). */
   wrapStorage?: (s: Storage) => Storage
   wrapAudit?: (a: AuditLog) => AuditLog
+  /** HTTP extensions (approvals, the admin console). */
+  extensions?: SyncServerOptions['extensions']
 }
 
 /** Starts a server on 127.0.0.1:0 over an embedded data dir (or the storage given). */
@@ -87,6 +89,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     logger: silentLogger(),
     limits: options.limits,
     timings: { revocationPollMs: 300, ...options.timings },
+    ...(options.extensions ? { extensions: options.extensions } : {}),
   })
   const { port } = await server.listen(0)
   const admin = createAdmin(

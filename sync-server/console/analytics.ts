@@ -1,0 +1,239 @@
+import {
+  LATENCY_BUCKETS_MS,
+  SUGGESTION_DECISIONS,
+  type Analytics,
+  type SuggestionDecision,
+} from '../../contract/console'
+import type { Risk } from '../../contract/safety'
+import type { SqlClient } from '../storage/sql-client'
+
+const DAY_MS = 86_400_000
+const TOP = 10
+
+type Row = Record<string, unknown>
+const num = (v: unknown) => Number(v ?? 0)
+
+/**
+ * The team's usage over the last `days` UTC days (today included), from the rollups the
+ * `client_events` trigger maintains (`schema.ts`): a handful of indexed range scans over
+ * per-day aggregates, however many raw events there are.
+ */
+export async function computeAnalytics(
+  db: SqlClient,
+  team: string,
+  days: number,
+  now = Date.now(),
+): Promise<Analytics> {
+  const started = performance.now()
+  const today = Math.floor(now / DAY_MS)
+  const from = today - days + 1
+  // A client clock a little ahead still lands in the chart (tomorrow at most).
+  const range = [team, from, today + 1]
+  const where = 'team = $1 AND day BETWEEN $2 AND $3'
+  const q = (sql: string, extra: unknown[] = []) =>
+    db.query<Row>(sql, [...range, ...extra]).then((r) => r.rows)
+  const [perDay, perMember, perModel, latency, outcomes, top, failing, commands] =
+    await Promise.all([
+      q(
+        `SELECT day, decision, sum(n)::float8 AS n FROM analytics_ai_day WHERE ${where} GROUP BY 1, 2`,
+      ),
+      q(
+        `SELECT user_id, decision, sum(n)::float8 AS n FROM analytics_ai_member WHERE ${where} GROUP BY 1, 2`,
+      ),
+      q(
+        `SELECT model, decision, sum(n)::float8 AS n, sum(latency_sum)::float8 AS ls,
+         sum(latency_n)::float8 AS ln FROM analytics_ai_model WHERE ${where} GROUP BY 1, 2`,
+      ),
+      q(
+        `SELECT model, bucket, sum(n)::float8 AS n FROM analytics_latency WHERE ${where} GROUP BY 1, 2`,
+      ),
+      q(
+        `SELECT outcome, risk, sum(n)::float8 AS n, sum(failures)::float8 AS f
+       FROM analytics_outcomes WHERE ${where} GROUP BY 1, 2`,
+      ),
+      q(
+        `SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
+       FROM analytics_patterns WHERE ${where} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${TOP}`,
+      ),
+      q(
+        `SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
+       FROM analytics_patterns WHERE ${where} GROUP BY 1, 2 HAVING sum(failures) > 0
+       ORDER BY 4 DESC, 3, 1, 2 LIMIT ${TOP}`,
+      ),
+      q(
+        `SELECT command, sum(n)::float8 AS n FROM analytics_command_exits WHERE ${where}
+       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
+      ),
+    ])
+  const [patternExits, commandExits] = await Promise.all([
+    failing.length === 0
+      ? []
+      : q(
+          `SELECT library, pattern_id, exit_code, sum(n)::float8 AS n FROM analytics_pattern_exits
+           WHERE ${where} AND library || '/' || pattern_id = ANY($4::text[]) GROUP BY 1, 2, 3`,
+          [failing.map((r) => `${String(r.library)}/${String(r.pattern_id)}`)],
+        ),
+    commands.length === 0
+      ? []
+      : q(
+          `SELECT command, exit_code, sum(n)::float8 AS n FROM analytics_command_exits
+           WHERE ${where} AND command = ANY($4::text[]) GROUP BY 1, 2`,
+          [commands.map((r) => String(r.command))],
+        ),
+  ])
+
+  const dayRows = new Map<number, Record<SuggestionDecision, number>>()
+  for (let d = from; d <= today; d++) dayRows.set(d, zeroDecisions())
+  for (const r of perDay) {
+    const d = num(r.day)
+    const row = dayRows.get(d) ?? zeroDecisions()
+    row[r.decision as SuggestionDecision] = num(r.n)
+    dayRows.set(d, row)
+  }
+
+  const members = groupDecisions(perMember, 'user_id')
+  const models = groupDecisions(perModel, 'model')
+  const latencyByModel = new Map<string, number[]>()
+  const allBuckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
+  for (const r of latency) {
+    const b = Math.min(Math.max(num(r.bucket), 0), LATENCY_BUCKETS_MS.length)
+    const list = latencyByModel.get(String(r.model)) ?? new Array<number>(allBuckets.length).fill(0)
+    list[b]! += num(r.n)
+    allBuckets[b]! += num(r.n)
+    latencyByModel.set(String(r.model), list)
+  }
+  let latencySum = 0
+  let latencyN = 0
+  for (const r of perModel) {
+    latencySum += num(r.ls)
+    latencyN += num(r.ln)
+  }
+
+  const riskTotals = new Map<string, number>()
+  let runs = 0
+  let failedRuns = 0
+  let blocked = 0
+  for (const r of outcomes) {
+    if (r.outcome === 'ran') {
+      runs += num(r.n)
+      failedRuns += num(r.f)
+      riskTotals.set(String(r.risk), (riskTotals.get(String(r.risk)) ?? 0) + num(r.n))
+    } else blocked += num(r.n)
+  }
+  const suggestionsPerDay = [...dayRows.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([d, row]) => ({ day: new Date(d * DAY_MS).toISOString().slice(0, 10), ...row }))
+  const suggestions = suggestionsPerDay.reduce((n, d) => n + total(d), 0)
+  const accepted = suggestionsPerDay.reduce((n, d) => n + d.ran, 0)
+  blocked += suggestionsPerDay.reduce((n, d) => n + d.blocked, 0)
+
+  const exitsOf = (rows: Row[], key: (r: Row) => string, want: string) =>
+    rows
+      .filter((r) => key(r) === want)
+      .map((r) => ({ code: num(r.exit_code), n: num(r.n) }))
+      .sort((a, b) => b.n - a.n || a.code - b.code)
+
+  return {
+    days,
+    since: from * DAY_MS,
+    until: (today + 1) * DAY_MS,
+    totals: { suggestions, accepted, runs, failedRuns, blocked },
+    suggestionsPerDay,
+    acceptanceByMember: [...members.entries()]
+      .map(([user, d]) => ({ user, suggestions: total(d), ran: d.ran, rate: rate(d) }))
+      .sort((a, b) => b.suggestions - a.suggestions || a.user.localeCompare(b.user)),
+    acceptanceByModel: [...models.entries()]
+      .map(([model, d]) => {
+        const buckets = latencyByModel.get(model)
+        return {
+          model,
+          suggestions: total(d),
+          ran: d.ran,
+          rate: rate(d),
+          p50Ms: buckets ? percentile(buckets, 0.5) : null,
+          p95Ms: buckets ? percentile(buckets, 0.95) : null,
+        }
+      })
+      .sort((a, b) => b.suggestions - a.suggestions || a.model.localeCompare(b.model)),
+    topPatterns: top.map((r) => ({
+      library: String(r.library),
+      patternId: String(r.pattern_id),
+      runs: num(r.runs),
+      failures: num(r.f),
+    })),
+    failingPatterns: failing.map((r) => ({
+      library: String(r.library),
+      patternId: String(r.pattern_id),
+      failures: num(r.f),
+      runs: num(r.runs),
+      exitCodes: exitsOf(
+        patternExits,
+        (x) => `${String(x.library)}/${String(x.pattern_id)}`,
+        `${String(r.library)}/${String(r.pattern_id)}`,
+      ),
+    })),
+    failingCommands: commands.map((r) => ({
+      command: String(r.command),
+      failures: num(r.n),
+      exitCodes: exitsOf(commandExits, (x) => String(x.command), String(r.command)),
+    })),
+    riskOfRuns: (['safe', 'moderate', 'high', 'critical', 'unknown'] as const)
+      .map((risk) => ({ risk: risk as Risk | 'unknown', n: riskTotals.get(risk) ?? 0 }))
+      .filter((r) => r.n > 0 || r.risk !== 'unknown'),
+    latency: {
+      count: latencyN,
+      meanMs: latencyN > 0 ? latencySum / latencyN : null,
+      p50Ms: percentile(allBuckets, 0.5),
+      p95Ms: percentile(allBuckets, 0.95),
+      buckets: allBuckets.map((n, i) => ({ upToMs: LATENCY_BUCKETS_MS[i] ?? null, n })),
+    },
+    tookMs: performance.now() - started,
+  }
+}
+
+function zeroDecisions(): Record<SuggestionDecision, number> {
+  return { ran: 0, edited: 0, copied: 0, cancelled: 0, blocked: 0 }
+}
+
+function total(d: Record<SuggestionDecision, number>): number {
+  return SUGGESTION_DECISIONS.reduce((n, k) => n + d[k], 0)
+}
+
+function rate(d: Record<SuggestionDecision, number>): number {
+  const t = total(d)
+  return t === 0 ? 0 : d.ran / t
+}
+
+function groupDecisions(rows: Row[], key: string): Map<string, Record<SuggestionDecision, number>> {
+  const out = new Map<string, Record<SuggestionDecision, number>>()
+  for (const r of rows) {
+    const k = String(r[key])
+    const d = out.get(k) ?? zeroDecisions()
+    d[r.decision as SuggestionDecision] += num(r.n)
+    out.set(k, d)
+  }
+  return out
+}
+
+/**
+ * A percentile from the histogram: bucket k holds latencies in [bound k-1, bound k) (the first
+ * from 0, the last open-ended); the value is interpolated linearly inside the bucket that
+ * reaches the rank, and the open bucket answers its lower bound.
+ */
+export function percentile(buckets: number[], p: number): number | null {
+  const count = buckets.reduce((a, b) => a + b, 0)
+  if (count === 0) return null
+  const target = p * count
+  let seen = 0
+  for (let k = 0; k < buckets.length; k++) {
+    const n = buckets[k]!
+    if (n > 0 && seen + n >= target) {
+      const lower = k === 0 ? 0 : LATENCY_BUCKETS_MS[k - 1]!
+      const upper = LATENCY_BUCKETS_MS[k]
+      if (upper === undefined) return lower
+      return lower + ((target - seen) / n) * (upper - lower)
+    }
+    seen += n
+  }
+  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]!
+}
