@@ -21,7 +21,8 @@ function cmdai(args: string[], input?: string, data = dataDir) {
   })
 }
 
-describe('cmdai check (CLI)', () => {
+// Each test starts the CLI several times (a few seconds each on a busy 2-core machine).
+describe('cmdai check (CLI)', { timeout: 180_000 }, () => {
   it('reads JSON lines on stdin and answers one verdict per line, in order', () => {
     const lines = [
       JSON.stringify({ command: 'rm -rf /', shell: 'bash' }),

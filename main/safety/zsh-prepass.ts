@@ -311,11 +311,18 @@ class Scanner {
     return i
   }
 
+  /** Where the word at `i` ends, with quotes and `$(…)` taken whole. */
   private wordEnd(i: number, end: number): number {
     const t = this.t
     while (i < end && !WORD_END.test(t[i]!)) {
-      if (t[i] === '\\') i++
-      i++
+      const c = t[i]
+      if (c === '\\') i += 2
+      else if (c === "'") {
+        const close = t.indexOf("'", i + 1)
+        i = close < 0 ? end : close + 1
+      } else if (c === '"') i = this.doubleQuoted(i + 1, end)
+      else if (c === '$' && t[i + 1] === '(') i = this.dollar(i, end)
+      else i++
     }
     return Math.min(i, end)
   }
@@ -358,6 +365,7 @@ class Scanner {
       if (t[i + 2] === '(') return this.skipArithmetic(i + 3, end)
       return this.commands(i + 2, end, 0x29) + 1
     }
+    if (!this.zsh) return i + 1
     if (n === '{') return this.braced(i, end)
     if (n === '=' || n === '~' || n === '^' || n === '+') {
       if (/[A-Za-z_]/.test(t[i + 2] ?? '')) this.edit(i + 1, i + 2, '')
