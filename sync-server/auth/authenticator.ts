@@ -62,6 +62,7 @@ export async function authenticate(
       user: claims.sub,
       role: lowerRole(claims.role, member.role),
       tokenRole: claims.role,
+      memberRole: member.role,
       jti: claims.jti,
       expiresAt: claims.exp * 1000,
       ip,

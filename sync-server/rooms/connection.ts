@@ -17,6 +17,10 @@ export interface Principal {
   /** The effective role: the lower of the token's and the member's. */
   role: Role
   tokenRole: Role
+  /** The member's own role when signed in (the effective role may be an elevation above it). */
+  memberRole?: Role
+  /** An active just-in-time elevation gives `role` until then (epoch ms). */
+  elevatedUntil?: number
   jti: string
   /** Token expiry, epoch ms. */
   expiresAt: number
@@ -77,6 +81,9 @@ export class Connection {
         team: this.principal.team,
         user: this.principal.user,
         role: this.principal.role,
+        ...(this.principal.elevatedUntil !== undefined && this.principal.memberRole
+          ? { baseRole: this.principal.memberRole, elevatedUntil: this.principal.elevatedUntil }
+          : {}),
         readOnly: !this.canWrite,
         schema: SYNC_SCHEMA_VERSION,
       },
