@@ -231,7 +231,8 @@ export function percentile(buckets: number[], p: number): number | null {
       const lower = k === 0 ? 0 : LATENCY_BUCKETS_MS[k - 1]!
       const upper = LATENCY_BUCKETS_MS[k]
       if (upper === undefined) return lower
-      return lower + ((target - seen) / n) * (upper - lower)
+      // Whole milliseconds: the buckets are far coarser than that.
+      return Math.round(lower + ((target - seen) / n) * (upper - lower))
     }
     seen += n
   }

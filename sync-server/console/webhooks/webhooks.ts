@@ -71,7 +71,7 @@ export function maskUrl(url: string): string {
   try {
     const u = new URL(url)
     const rest = u.pathname + u.search
-    return `${u.protocol}//${u.host}${rest.length > 8 ? `/…${rest.slice(-4)}` : rest}`
+    return `${u.protocol}//${u.host}${rest.length > 1 ? `/…${rest.slice(-4)}` : rest}`
   } catch {
     return '(invalid URL)'
   }
