@@ -6,7 +6,7 @@
  */
 import { cpus, loadavg } from 'node:os'
 import { analyzeCommand, initSafety } from '../main/safety'
-import { loadCorpus, type CorpusCase } from '../main/safety/corpus'
+import { ADVERSARIAL_PREFIX, loadCorpus, type CorpusCase } from '../main/safety/corpus'
 
 const TARGET = Number(process.env.BENCH_COMMANDS ?? 12_000)
 
@@ -132,7 +132,7 @@ const corpus = loadCorpus()
 const work = buildWorkload(corpus)
 
 // Warm up the JIT on a slice, then measure.
-for (const c of work.slice(0, 2000)) analyzeCommand(c.cmd, { shell: c.shell })
+for (const c of work.slice(0, 2000)) analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform })
 // This machine is shared (2 cores, other jobs running): a command that straddles a preemption
 // costs milliseconds of wall time. Measure ROUNDS passes and report the round with the median p99;
 // every round's p99 is printed too.
@@ -140,9 +140,25 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const pickMedian = <T extends { p99Ms: number }>(rounds: T[]): T =>
   [...rounds].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(rounds.length / 2)]!
 const engineRounds = Array.from({ length: ROUNDS }, () =>
-  measure(work, (c) => void analyzeCommand(c.cmd, { shell: c.shell })),
+  measure(work, (c) => void analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform })),
 )
 const engine = pickMedian(engineRounds)
+// Each command's fastest time over three passes: what the engine itself costs, without the
+// milliseconds a preempted process waits on a busy machine (reported beside, not instead).
+const best = new Float64Array(work.length).fill(Infinity)
+for (let pass = 0; pass < 3; pass++)
+  for (let i = 0; i < work.length; i++) {
+    const c = work[i]!
+    const t = performance.now()
+    analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform })
+    best[i] = Math.min(best[i]!, performance.now() - t)
+  }
+best.sort()
+const intrinsic = {
+  p50Ms: +percentile(best, 50).toFixed(4),
+  p99Ms: +percentile(best, 99).toFixed(4),
+  maxMs: +(best[best.length - 1] ?? 0).toFixed(3),
+}
 for (const c of work.slice(0, 2000)) regexRate(c.cmd)
 const regexRounds = Array.from({ length: ROUNDS }, () =>
   measure(work, (c) => void regexRate(c.cmd)),
@@ -157,16 +173,62 @@ let regexFalse = 0
 const critical = corpus.filter((c) => c.expect === 'critical')
 const safe = corpus.filter((c) => c.expect === 'safe')
 for (const c of critical) {
-  if (analyzeCommand(c.cmd, { shell: c.shell }).risk !== 'critical') engineMissed++
+  if (analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform }).risk !== 'critical')
+    engineMissed++
   if (!regexRate(c.cmd)) regexMissed++
 }
 for (const c of safe) {
-  const r = analyzeCommand(c.cmd, { shell: c.shell }).risk
+  const r = analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform }).risk
   if (r === 'high' || r === 'critical') engineFalse++
   if (regexRate(c.cmd)) regexFalse++
 }
 
+/** The issue's four figures for one labelled set. */
+function scores(cases: CorpusCase[]) {
+  const order = { safe: 0, moderate: 1, high: 2, critical: 3 } as const
+  let crit = 0,
+    critHit = 0,
+    dang = 0,
+    dangHit = 0,
+    safeN = 0,
+    safeFlagged = 0,
+    exact = 0
+  for (const c of cases) {
+    const r = analyzeCommand(c.cmd, { shell: c.shell, platform: c.platform }).risk
+    if (r === c.expect) exact++
+    if (c.expect === 'critical') {
+      crit++
+      if (r === 'critical') critHit++
+    }
+    if (order[c.expect] >= 2) {
+      dang++
+      if (order[r] >= 2) dangHit++
+    }
+    if (c.expect === 'safe') {
+      safeN++
+      if (order[r] >= 2) safeFlagged++
+    }
+  }
+  const f = (n: number) => +n.toFixed(3)
+  return {
+    cases: cases.length,
+    criticalAsCritical: f(critHit / crit),
+    dangerousAtLeastHigh: f(dangHit / dang),
+    safeFlaggedHigh: f(safeFlagged / safeN),
+    exact: f(exact / cases.length),
+  }
+}
+const original = scores(corpus.filter((c) => !c.category.startsWith(ADVERSARIAL_PREFIX)))
+const adversarial = scores(corpus.filter((c) => c.category.startsWith(ADVERSARIAL_PREFIX)))
+
 console.log(`safety engine init (WASM parser load): ${initMs.toFixed(1)} ms`)
+for (const [name, s] of [
+  ['original corpus', original],
+  ['adversarial corpus', adversarial],
+] as const)
+  console.log(
+    `${name} (${s.cases}): critical→critical ${s.criticalAsCritical}, dangerous→≥high ${s.dangerousAtLeastHigh}, safe flagged high+ ${s.safeFlaggedHigh}, exact ${s.exact}`,
+  )
 console.log(
   `workload: ${work.length} commands (corpus of ${corpus.length}, mutated), single thread`,
 )
@@ -185,6 +247,9 @@ console.log(
 console.log(
   `engine p99 per round: ${engineRounds.map((r) => r.p99Ms).join(', ')} ms (load average ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores)`,
 )
+console.log(
+  `engine per command, fastest of 3 passes: p50 ${intrinsic.p50Ms} ms, p99 ${intrinsic.p99Ms} ms, max ${intrinsic.maxMs} ms`,
+)
 console.log(`p99 target (< 1 ms): ${engine.p99Ms < 1 ? 'met' : 'NOT met'}`)
 console.log(
   JSON.stringify({
@@ -193,6 +258,7 @@ console.log(
     initMs: +initMs.toFixed(1),
     engine,
     regex: { patterns: DENYLIST.length, ...regex },
+    corpora: { original, adversarial },
     quality: {
       critical: critical.length,
       engineMissedCritical: engineMissed,
@@ -203,6 +269,7 @@ console.log(
     },
     engineP99PerRound: engineRounds.map((r) => r.p99Ms),
     loadAverage: +loadavg()[0]!.toFixed(2),
+    engineFastestOf3: intrinsic,
     p99TargetMet: engine.p99Ms < 1,
   }),
 )
