@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentApproval, AgentEvent } from '../../contract/agent'
+import { ensureFixtureModel } from '../../scripts/fixture-model'
 import { connectToApp } from '../control/client'
 import { createServices, type Services } from '../services'
 import { waitFor } from '../testing/wait-for'
@@ -23,6 +24,7 @@ let services: Services | null
 const approvals: AgentApproval[] = []
 const settled: Array<{ id: string; decision: string }> = []
 const recorded: AgentEvent[] = []
+const generatedFor = new Set<string>()
 
 function mcp(extraArgs: string[] = []) {
   const transport = new StdioClientTransport({
@@ -56,12 +58,18 @@ type RunResult = {
 }
 
 beforeAll(async () => {
-  services = createServices({ dataDir, host: 'browser', version: '0.0.0-test' })
+  services = createServices({
+    dataDir,
+    host: 'browser',
+    version: '0.0.0-test',
+    env: { ...process.env, CMDAI_MODEL: ensureFixtureModel('tiny') },
+  })
   expect(await services.control).not.toBeNull()
   services.events.subscribe((name, payload) => {
     if (name === 'agent:approvalRequested') approvals.push(payload as AgentApproval)
     if (name === 'agent:approvalSettled') settled.push(payload as { id: string; decision: string })
     if (name === 'history:agent') recorded.push(payload as AgentEvent)
+    if (name === 'llm:token') generatedFor.add((payload as { requestId: string }).requestId)
   })
   // History open (initdb) before the journey, so that events go straight into it.
   for (const deadline = Date.now() + 110_000; Date.now() < deadline;) {
@@ -234,6 +242,12 @@ describe('agent approvals through the running app', () => {
     const imported = await cli('history', 'import', join(work, 'nothing'))
     expect(imported.status).not.toBe(0)
     expect(imported.stderr).toMatch(/holds the history database/)
+
+    // `cmdai generate` asks the app's (already loaded) model instead of loading one itself.
+    const generated = await cli('generate', '--json', 'list the files here')
+    expect(generated.stderr).not.toMatch(/cmdai:/)
+    expect(typeof (JSON.parse(generated.stdout) as { command: string }).command).toBe('string')
+    expect([...generatedFor].some((id) => id.startsWith('cli-'))).toBe(true)
 
     // With the app gone, the CLI opens the database itself: the same answer.
     await services!.dispose()

@@ -72,25 +72,31 @@ export function registerLlmCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--cwd <dir>', 'working directory the command is for', process.cwd())
     .action(async (words: string[], opts: { model?: string; json?: boolean; cwd: string }) => {
-      const engine = await newEngine()
       const controller = new AbortController()
       const onSigint = () => controller.abort()
       process.once('SIGINT', onSigint)
+      const request = {
+        request: words.join(' '),
+        requestId: `cli-${process.pid}`,
+        ...(opts.model ? { model: opts.model } : {}),
+        context: { cwd: opts.cwd },
+      }
+      let engine: Awaited<ReturnType<typeof newEngine>> | null = null
       try {
-        const result = await engine.generate({
-          request: words.join(' '),
-          requestId: 'cli',
-          model: opts.model,
-          context: { cwd: opts.cwd },
-          signal: controller.signal,
-        })
+        // The running app has its model loaded already: ask it (main/control); else load it here.
+        const { withApp } = await import('../../control/with-app')
+        const result =
+          (await withApp(resolveDataDir(), (app) =>
+            app.call('llm:generate', request, { signal: controller.signal }),
+          )) ??
+          (await (engine = await newEngine()).generate({ ...request, signal: controller.signal }))
         if (opts.json) console.log(JSON.stringify(generationJson(result)))
         else for (const line of formatGeneration(result)) console.log(line)
         // Nothing to run is not a success for a script that wanted a command.
         if (!result.command.trim()) process.exitCode = 1
       } finally {
         process.off('SIGINT', onSigint)
-        await engine.dispose()
+        await engine?.dispose()
       }
     })
 
