@@ -153,48 +153,47 @@ function tokenMatches(t: Token, c: string): boolean {
   }
 }
 
-/** Wildcard match of one segment: `*` backtracks only to the last star (O(n·m) at worst). */
-function matchSegment(tokens: Token[], s: string): boolean {
-  let ti = 0
-  let si = 0
-  let starT = -1
-  let starS = 0
-  while (si < s.length) {
-    const t = tokens[ti]
-    if (t && t.kind !== 'star' && tokenMatches(t, s[si]!)) {
-      ti++
-      si++
-    } else if (t?.kind === 'star') {
-      starT = ti++
-      starS = si
-    } else if (starT >= 0) {
-      ti = starT + 1
-      si = ++starS
-    } else return false
-  }
-  while (tokens[ti]?.kind === 'star') ti++
-  return ti === tokens.length
-}
-
-/** The same algorithm over segments, with `**` (null) as the star. */
-function matchSegments(pattern: Array<Token[] | null>, segments: string[]): boolean {
+/**
+ * The two-pointer wildcard algorithm: a star backtracks only to the last star seen, so a match
+ * costs at most (pattern length) × (input length) steps. Used within a segment (tokens against
+ * characters) and over segments (`**` against path segments).
+ */
+function wildcard<P, I>(
+  pattern: readonly P[],
+  input: readonly I[],
+  isStar: (p: P) => boolean,
+  matches: (p: P, i: I) => boolean,
+): boolean {
   let pi = 0
-  let si = 0
+  let ii = 0
   let starP = -1
-  let starS = 0
-  while (si < segments.length) {
+  let starI = 0
+  while (ii < input.length) {
     const p = pattern[pi]
-    if (p !== undefined && p !== null && matchSegment(p, segments[si]!)) {
+    if (p !== undefined && !isStar(p) && matches(p, input[ii]!)) {
       pi++
-      si++
-    } else if (p === null) {
+      ii++
+    } else if (p !== undefined && isStar(p)) {
       starP = pi++
-      starS = si
+      starI = ii
     } else if (starP >= 0) {
       pi = starP + 1
-      si = ++starS
+      ii = ++starI
     } else return false
   }
-  while (pattern[pi] === null) pi++
+  while (pi < pattern.length && isStar(pattern[pi]!)) pi++
   return pi === pattern.length
+}
+
+function matchSegment(tokens: Token[], s: string): boolean {
+  return wildcard(tokens, [...s], (t) => t.kind === 'star', tokenMatches)
+}
+
+function matchSegments(pattern: Array<Token[] | null>, segments: string[]): boolean {
+  return wildcard(
+    pattern,
+    segments,
+    (p) => p === null,
+    (p, seg) => matchSegment(p!, seg),
+  )
 }
