@@ -13,8 +13,12 @@ const mode = process.env.CMDAI_CLI ?? ''
 const subcommand = process.argv.slice(2).find((arg) => !arg.startsWith('-'))
 
 // Short-lived commands parse a command or two: compiling tree-sitter's WASM with the optimising
-// tier costs far more than it saves (seconds on a busy machine). Long-running ones keep it.
-if (subcommand !== 'serve' && subcommand !== 'mcp') setFlagsFromString('--liftoff-only')
+// tier costs far more than it saves (seconds on a busy machine), and compiling its functions on
+// first use skips most of them. Long-running ones keep the defaults.
+if (subcommand !== 'serve' && subcommand !== 'mcp') {
+  setFlagsFromString('--liftoff-only')
+  setFlagsFromString('--wasm-lazy-compilation')
+}
 
 const bundle = mode === 'source' ? { entry: null, reason: 'CMDAI_CLI=source' } : freshBundle(root)
 if (bundle.entry) {
