@@ -489,8 +489,13 @@ class Walker extends BashWords {
         return
       }
       default: {
-        const operands = args.filter((a) => !/^-[LPe@]+$/.test(a))
-        if (name) this.shared.cwd.apply(name, operands)
+        // `builtin cd /`, `command cd /` change the directory as `cd /` does.
+        const [real, rest] =
+          (name === 'builtin' || name === 'command') && args[0]
+            ? [args[0], args.slice(1)]
+            : [name, args]
+        const operands = rest.filter((a) => !/^-[LPe@]+$/.test(a))
+        if (real) this.shared.cwd.apply(real, operands)
       }
     }
   }

@@ -165,7 +165,7 @@ export abstract class BashWords {
       const name = (braced ?? plain) as string | undefined
       if (!name) return mode === 'word' ? markBraces(m) : m
       if (this.fanOutVars.get(name)) state.fanOut = this.fanOutVars.get(name)
-      const value = firstElement(this.lookup(name), name) ?? DYN
+      const value = this.element(this.lookup(name), name) ?? DYN
       return mode === 'word' ? this.split(value) : value
     })
   }
@@ -206,6 +206,11 @@ export abstract class BashWords {
     return value
   }
 
+  /** `$a` of an array: its first element in bash and sh, all of them in zsh. */
+  private element(value: string | undefined, name: string): string | undefined {
+    return this.dialect === 'zsh' ? value : firstElement(value, name)
+  }
+
   private lookup(name: string): string | undefined {
     if (name === 'PWD') {
       const cwd = this.cwd.cwd
@@ -223,7 +228,7 @@ export abstract class BashWords {
     if (fan) state.fanOut = fan
     if (this.decodedVars.has(name)) state.decoded = true
     const known = this.lookup(name)
-    if (node.type === 'simple_expansion') return firstElement(known, name) ?? DYN
+    if (node.type === 'simple_expansion') return this.element(known, name) ?? DYN
     // ${X:-default} / ${X-default}: when X is unknown the default is what the shell uses.
     const m = /^\$\{[#!]?[A-Za-z_][A-Za-z0-9_]*(:?[-=?+])(.*)\}$/s.exec(text)
     if (m && m[1] !== undefined && !m[1].includes('+')) {
@@ -235,7 +240,7 @@ export abstract class BashWords {
       return unescapeUnquoted(m[2] ?? '')
     }
     if (/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$|^\$\{[@*#?0-9]\}$/.test(text))
-      return firstElement(known, name) ?? DYN
+      return this.element(known, name) ?? DYN
     // ${a[@]} ${a[*]} ${a[N]}
     const sub = /^\$\{([A-Za-z_]\w*)\[(@|\*|\d+)\]\}$/.exec(text)
     if (sub) {

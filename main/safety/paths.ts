@@ -109,7 +109,10 @@ export function classifyPath(
     }
   }
   // `dir/*` and `dir/.*` act on everything in dir: rate them like dir itself.
-  const target = norm.replace(/\/(\.?\*|\*\*)$/, '') || (norm.startsWith('/') ? '/' : '.')
+  // `dir/*`, `dir/**/*`, `dir/.[!.]*`: everything in dir (one path segment of pure glob each).
+  const target =
+    norm.replace(/(\/(\.?\*|\*\*|\.\[!\.\]\*|\.\?\*|\*\.\*))+$/, '') ||
+    (norm.startsWith('/') ? '/' : '.')
   const lower = target.toLowerCase()
   const info = (kind: PathKind): PathInfo => ({ kind, path: norm, glob })
   if (target.startsWith('~')) {

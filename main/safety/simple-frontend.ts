@@ -1,6 +1,6 @@
 import { CwdTracker } from './cwd'
 import { LIMITS, limitFinding, type LimitKind } from './limits'
-import { baseName, PipeAccumulator } from './static-output'
+import { baseName, commandOutput, PipeAccumulator } from './static-output'
 import { DYN, type Arg, type Finding, type Redirect, type SimpleCommand, type Span } from './types'
 
 /**
@@ -450,13 +450,21 @@ function readWord(
       }
       const only = st.commands.length === before + 1 ? st.commands[before] : undefined
       const name = only?.words[0]?.value.toLowerCase()
-      value +=
+      // What a command substitution prints, when the text decides it (`(echo x)`, `(printf …)`).
+      const printed =
         only && (name === 'echo' || name === 'write-output')
           ? only.words
               .slice(1)
               .map((a) => a.value)
               .join(' ')
-          : DYN
+          : only
+            ? commandOutput(
+                only,
+                undefined,
+                d.caseInsensitive ? 'powershell' : 'fish',
+              )?.text.replace(/\n+$/, '')
+            : undefined
+      value += printed ?? DYN
       i = close + 1
       continue
     }

@@ -269,7 +269,13 @@ class Scanner {
           sawGlob = true
           continue
         }
-        if (c === '(' && i === start && !atCommand && !/^(in|function)$/.test(prev)) {
+        if (
+          c === '(' &&
+          i === start &&
+          !atCommand &&
+          !/^(in|function)$/.test(prev) &&
+          t[i - 1] !== '='
+        ) {
           i = this.globGroup(i, end)
           sawGlob = true
           continue
@@ -404,7 +410,13 @@ class Scanner {
       if (bodyStart !== i + 2) this.edit(i + 2, bodyStart, '')
       return close + 1
     }
-    // Keep what runs inside (`${(f)"$(cmd)"}`), as substitutions after an unknown value.
+    // `${(f)"$(cmd)"}`: flags that split or join the output of one substitution: its output.
+    const only = /^"?(\$\((?:[^()]|\([^()]*\))*\))"?$/.exec(body)
+    if (only) {
+      this.edit(i, close + 1, `"${zshToBash(only[1]!).text}"`)
+      return close + 1
+    }
+    // Keep what runs inside, as substitutions after an unknown value.
     const inner: string[] = []
     for (const m of body.matchAll(/\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`/g)) {
       inner.push(zshToBash(m[0]).text)

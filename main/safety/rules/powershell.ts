@@ -98,6 +98,18 @@ const removeItem: Rule = (c) => {
     return
   }
   for (const t of paths) {
+    if (
+      /^(HKLM|HKEY_LOCAL_MACHINE):?\\?(SYSTEM|SOFTWARE|SAM|SECURITY)?\\?$/i.test(t.value) &&
+      recursive
+    ) {
+      c.emit(
+        'ps.registry.delete-hive',
+        'critical',
+        `Deletes the registry hive ${t.value}: Windows cannot start without it`,
+        t,
+      )
+      continue
+    }
     if (/^(HKLM|HKCU|HKEY_|Registry::)/i.test(t.value)) {
       c.emit(
         'ps.registry.delete',
@@ -281,7 +293,12 @@ export const powershellRules: Record<string, Rule> = {
       )
   },
   bcdedit: (c) => {
-    if (c.args.some((a) => /^\/(set|delete|deletevalue)$/i.test(a.value)))
+    if (
+      c.args.some((a) => /^\/delete$/i.test(a.value)) &&
+      c.args.some((a) => /^\{(current|default|bootmgr)\}$/i.test(a.raw))
+    )
+      c.emit('sys.boot-config', 'critical', 'Deletes the boot entry Windows starts from', c.nameArg)
+    else if (c.args.some((a) => /^\/(set|delete|deletevalue)$/i.test(a.value)))
       c.emit('sys.boot-config', 'high', 'Changes the boot configuration', c.nameArg)
   },
   'remove-itemproperty': (c) =>

@@ -49,6 +49,19 @@ function cmdStatements(text: string): string[][] {
   return out
 }
 
+/** cmd.exe variables whose meaning is fixed. */
+const CMD_VARS: Record<string, string> = {
+  userprofile: '~',
+  homepath: '~',
+  systemroot: 'C:\\Windows',
+  windir: 'C:\\Windows',
+  systemdrive: 'C:',
+  programfiles: 'C:\\Program Files',
+  programdata: 'C:\\ProgramData',
+  appdata: '~\\AppData\\Roaming',
+  localappdata: '~\\AppData\\Local',
+}
+
 const cmdExe: Rule = (c) => {
   const i = c.args.findIndex((a) => /^\/[ckCK]$/.test(a.value))
   if (i < 0) return
@@ -63,7 +76,14 @@ const cmdExe: Rule = (c) => {
       .slice(1)
       .filter((w) => /^\/\w/.test(w))
       .map((w) => w.toLowerCase())
-    const targets = words.slice(1).filter((w) => !/^\/\w/.test(w))
+    const targets = words
+      .slice(1)
+      .filter((w) => !/^\/\w/.test(w))
+      .map((w) =>
+        w.replace(/%(\w+)%/g, (m, v: string) =>
+          Object.hasOwn(CMD_VARS, v.toLowerCase()) ? CMD_VARS[v.toLowerCase()]! : m,
+        ),
+      )
     const arg = (value: string): Arg => ({ ...at, value, quoted: true })
     if (name === 'rd' || name === 'rmdir') {
       for (const t of targets)
@@ -192,7 +212,27 @@ export function decodedPowershell(args: Arg[]): string | null {
   return v && v.decoded && !v.text.includes(DYN) ? v.text : null
 }
 
+/** net user / net localgroup: accounts and administrator rights. */
+const net: Rule = (c) => {
+  const w = c.args.map((a) => a.value.toLowerCase())
+  if (w[0] === 'user' && w.some((v) => v === '/delete'))
+    c.emit('user.delete', 'high', `Deletes the account ${c.args[1]?.value ?? ''}`, c.nameArg)
+  else if (
+    w[0] === 'user' &&
+    w.some((v) => v === '/active:yes') &&
+    /^(guest|administrator)$/.test(w[1] ?? '')
+  )
+    c.emit('user.enable-builtin', 'high', `Enables the built-in ${w[1]} account`, c.nameArg)
+  else if (w[0] === 'localgroup' && /^administrators$/.test(w[1] ?? '') && w.includes('/add'))
+    c.emit('user.privilege', 'high', 'Gives an account administrator rights', c.nameArg)
+  else if (w[0] === 'user' && w.length > 2)
+    c.emit('user.modify', 'moderate', `Changes the account ${c.args[1]?.value ?? ''}`, c.nameArg)
+  else if (/^(stop|pause)$/.test(w[0] ?? ''))
+    c.emit('svc.stop', 'moderate', `Stops the service ${c.args[1]?.value ?? ''}`, c.nameArg)
+}
+
 export const windowsRules: Record<string, Rule> = {
+  net,
   cmd: cmdExe,
   icacls,
   takeown,
