@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, readFileSync } from 'node:fs'
-import { renameSync, rmSync, writeSync } from 'node:fs'
+import { lstatSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { writePrivateFile } from '../config/private-fs'
 
 /**
  * `<dataDir>/serve.json` (0600): the token and port `cmdai serve` uses, kept across restarts so
@@ -78,19 +78,9 @@ function readIdentity(path: string, rotating: boolean): ServeIdentity | null {
 }
 
 function writeIdentity(path: string, identity: ServeIdentity): void {
-  const tmp = `${path}.tmp-${process.pid}`
   try {
-    const fd = openSync(tmp, 'w', 0o600)
-    try {
-      writeSync(fd, `${JSON.stringify(identity, null, 2)}\n`)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    chmodSync(tmp, 0o600)
-    renameSync(tmp, path)
+    writePrivateFile(path, `${JSON.stringify(identity, null, 2)}\n`)
   } catch (err) {
-    rmSync(tmp, { force: true })
     throw new ServeIdentityError(`Cannot save ${path}: ${reason(err)}`)
   }
 }

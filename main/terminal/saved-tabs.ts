@@ -1,7 +1,7 @@
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync } from 'node:fs'
-import { readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { lstatSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { writePrivateFile } from '../config/private-fs'
 import { redactSecrets } from '../safety/secrets'
 
 /** One tab as saved for the next start: where its shell was and what its screen showed. */
@@ -125,20 +125,9 @@ export class SavedTabsFile {
     }
     if (kept.length === 0) return this.clear()
     const body = JSON.stringify({ version: 1, views: kept })
-    this.ensureDir()
-    const tmp = `${this.path}.tmp-${process.pid}`
     try {
-      const fd = openSync(tmp, 'w', 0o600)
-      try {
-        writeSync(fd, body)
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
-      }
-      chmodSync(tmp, 0o600)
-      renameSync(tmp, this.path)
+      writePrivateFile(this.path, body)
     } catch (err) {
-      rmSync(tmp, { force: true })
       this.notice(`Could not save the open tabs to ${this.path}: ${reason(err)}`)
     }
   }
@@ -151,11 +140,6 @@ export class SavedTabsFile {
     } catch (err) {
       this.notice(`Could not remove ${this.path}: ${reason(err)}`)
     }
-  }
-
-  private ensureDir(): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    chmodSync(this.dir, 0o700)
   }
 
   private refuse(message: string): void {
