@@ -216,14 +216,14 @@ export function AgentsView({ api, onInsert, onClose, onView }: Props) {
             </span>
           </li>
         ))}
-        {result && events.length === 0 && (
-          <li className="muted">
-            {query || client || decision
-              ? 'Nothing matches.'
-              : 'No agent has used cmdai yet. Connect one with `cmdai mcp` or `cmdai hook install claude-code`.'}
-          </li>
-        )}
       </ul>
+      {result && events.length === 0 && (
+        <p className="muted agent-events-empty">
+          {query || client || decision
+            ? 'Nothing matches.'
+            : 'No agent has used cmdai yet. Connect one with `cmdai mcp` or `cmdai hook install claude-code`.'}
+        </p>
+      )}
       <footer className="palette-help muted">
         Enter insert at the prompt · ↑↓ choose · Esc close
       </footer>
