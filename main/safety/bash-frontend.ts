@@ -317,7 +317,18 @@ class Walker extends BashWords {
 
   private redirected(node: Node, connector: string | null): SimpleCommand[] {
     const body = node.childForFieldName('body')
+    // `while read x; do …; done <<< 'a'`: the loop's input is the here-string or here-doc.
+    const outer = this.pipeIn
+    if (body && /^(while|until)_statement$/.test(body.type)) {
+      const input = node.namedChildren.find(
+        (c) => c && (c.type === 'herestring_redirect' || c.type === 'heredoc_redirect'),
+      )
+      const literal = input ? this.literalInput(input) : null
+      if (literal !== null)
+        this.pipeIn = { kind: 'literal', text: literal, span: this.spanOf(input!) }
+    }
     const produced = body ? this.statement(body, connector) : []
+    this.pipeIn = outer
     let target = produced[produced.length - 1]
     if (!target) {
       target = emptyCommand(this.spanOf(node), connector, this.shared.cwd.cwd)
@@ -482,10 +493,23 @@ class Walker extends BashWords {
           this.pipeIn && 'pipeline' in this.pipeIn
             ? fanOutOf(this.pipeIn.pipeline ?? [])
             : undefined
-        for (const v of args.filter((a) => /^[A-Za-z_]\w*$/.test(a))) {
-          this.shared.vars.set(v, DYN)
+        // `… <<< '/' `, `echo / | while read f`: the first line read is known.
+        const line =
+          this.pipeIn?.kind === 'literal' && name === 'read'
+            ? this.pipeIn.text.split('\n')[0]
+            : undefined
+        const names = args.filter((a) => /^[A-Za-z_]\w*$/.test(a))
+        const fields = line?.trim().split(/\s+/) ?? []
+        names.forEach((v, i) => {
+          const value =
+            line === undefined
+              ? DYN
+              : i === names.length - 1
+                ? fields.slice(i).join(' ')
+                : (fields[i] ?? '')
+          this.shared.vars.set(v, value)
           if (fan) this.shared.fanOutVars.set(v, fan)
-        }
+        })
         return
       }
       default: {
@@ -498,6 +522,16 @@ class Walker extends BashWords {
         if (real) this.shared.cwd.apply(real, operands)
       }
     }
+  }
+
+  /** The text of a literal here-string or here-doc, or null. */
+  private literalInput(node: Node): string | null {
+    const body = node.namedChildren.find((c) => c?.type === 'heredoc_body')
+    if (body) return body.namedChildCount === 0 ? body.text : null
+    const word = node.namedChildren.find((c) => c && WORD_TYPES.has(c.type))
+    if (!word) return null
+    const value = this.words(word, 'double')[0]?.value ?? ''
+    return value.includes(DYN) ? null : value + '\n'
   }
 
   /** Adds a redirect to `cmd`; returns commands of a pipeline that trails a here-doc start. */

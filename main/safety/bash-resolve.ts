@@ -9,6 +9,7 @@ import {
 } from './bash-words'
 import type { CwdTracker } from './cwd'
 import { decodeEscapes } from './decode'
+import { textMatch } from './glob'
 import type { LimitKind } from './limits'
 import { baseName, commandOutput, fanOutOf, type StaticText } from './static-output'
 import { DYN, type Arg, type FanOut, type SimpleCommand, type Span } from './types'
@@ -256,6 +257,10 @@ export abstract class BashWords {
       const from = Number(slice[2])
       return known.slice(from, slice[3] === undefined ? undefined : from + Number(slice[3]))
     }
+    // ${X%pat} ${X%%pat} ${X#pat} ${X##pat} on a known value.
+    const trim = /^\$\{([A-Za-z_]\w*)(%%|%|##|#)([^}]*)\}$/.exec(text)
+    if (trim && known !== undefined && !known.includes(DYN) && trim[3]!.length <= 64)
+      return trimPattern(known, trim[2]!, trim[3]!)
     // zsh modifiers: ${X:a} ${X:h} ${X:t} (absolute, head, tail).
     const mods = /^\$\{([A-Za-z_]\w*)((?::[aAPhtrelu])+)\}$/.exec(text)
     if (mods && known !== undefined && !known.includes(DYN)) return zshModifiers(known, mods[2]!)
@@ -329,6 +334,26 @@ export abstract class BashWords {
       }
     }
   }
+}
+
+/** `${X%pat}` and friends: the shortest or longest match of a glob removed from one end. */
+function trimPattern(value: string, op: string, pattern: string): string {
+  if (value.length > 512) return DYN
+  const glob = pattern.replace(/^["']|["']$/g, '')
+  const longest = op.length === 2
+  const n = value.length
+  if (op[0] === '%') {
+    for (let k = 0; k <= n; k++) {
+      const i = longest ? k : n - k
+      if (textMatch(glob, value.slice(i))) return value.slice(0, i)
+    }
+    return value
+  }
+  for (let k = 0; k <= n; k++) {
+    const i = longest ? n - k : k
+    if (textMatch(glob, value.slice(0, i))) return value.slice(i)
+  }
+  return value
 }
 
 /** `$a` of an array is its first element. */

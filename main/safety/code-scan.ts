@@ -111,7 +111,16 @@ function own<T>(map: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined
 }
 
-export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] {
+/** The words given after the code (`node -e CODE a b`), while one scan runs. */
+let currentArgv: string[] = []
+
+export function scanCode(
+  code: string,
+  lang: Language,
+  depth = 0,
+  argv: string[] = [],
+): CodeAction[] {
+  currentArgv = argv
   const aliases = lang === 'python' || lang === 'node' ? importAliases(code) : null
   const tokens = tokenize(code, lang).map((t) => {
     if (!aliases?.size || t.t !== 'name') return t
@@ -208,7 +217,7 @@ export function scanCode(code: string, lang: Language, depth = 0): CodeAction[] 
       if (v && 'text' in v && !v.text.includes(DYN)) {
         if (depth < 4) {
           actions.push({ kind: 'code', text: v.text, decoded: v.decoded })
-          for (const a of scanCode(v.text, lang, depth + 1)) actions.push(a)
+          for (const a of scanCode(v.text, lang, depth + 1, argv)) actions.push(a)
         }
       } else if (
         /b64decode|base64|decode\(|fromCharCode|\\x[0-9a-f]{2}|unhexlify|fromhex|atob|Buffer\.from|rot13|unpack/i.test(
@@ -395,8 +404,25 @@ function evaluate(tokens: Token[], lang: Language): Value {
       any = true
       continue
     }
+    if (t.t === 'punct' && t.v === '%' && any && /%[sdr]/.test(text)) {
+      // 'x %s' % value (python, ruby): substitute the value.
+      const rest = evaluate(tokens.slice(i + 1), lang)
+      const values = rest && 'list' in rest ? rest.list : [textOf(rest)]
+      let k = 0
+      text = text.replace(/%[sdr]/g, () => values[k++] ?? DYN)
+      decoded ||= rest?.decoded ?? false
+      break
+    }
     if (t.t !== 'name') continue
     const name = t.v
+    // process.argv[1], sys.argv[1], $ARGV[0], ARGV[0]: the arguments after the code.
+    const argvBase = /^(process\.argv|sys\.argv)$/.test(name) ? 1 : /^\$?ARGV$/.test(name) ? 0 : -1
+    if (argvBase >= 0 && tokens[i + 1]?.v === '[' && /^\d+$/.test(tokens[i + 2]?.v ?? '')) {
+      text += currentArgv[Number(tokens[i + 2]!.v) - argvBase] ?? DYN
+      any = true
+      i += 3
+      continue
+    }
     const method = tokens[i - 1]?.t === 'punct' && tokens[i - 1]!.v === '.' && any
     const next = tokens[i + 1]
     if (next?.t === 'punct' && next.v === '(') {
@@ -521,6 +547,18 @@ function tokenize(code: string, lang: Language): Token[] {
     if (c === '`' && lang !== 'node' && lang !== 'osascript' && lang !== 'r') {
       const close = code.indexOf('`', i + 1)
       out.push({ t: 'shell', v: code.slice(i + 1, close < 0 ? n : close) })
+      i = close < 0 ? n : close + 1
+      continue
+    }
+    // perl q{…} / qq{…}: strings with chosen delimiters.
+    const qq = lang === 'perl' ? /^(qq|q)([({[<|!/])/.exec(code.slice(i, i + 3)) : null
+    if (qq && !/[\w$]/.test(code[i - 1] ?? '')) {
+      const open = qq[2]!
+      const closeCh =
+        ({ '(': ')', '{': '}', '[': ']', '<': '>' } as Record<string, string>)[open] ?? open
+      const close = code.indexOf(closeCh, i + qq[0].length)
+      const body = code.slice(i + qq[0].length, close < 0 ? n : close)
+      out.push({ t: 'str', v: qq[1] === 'qq' ? decodeEscapes(body, 'ansi') : body })
       i = close < 0 ? n : close + 1
       continue
     }

@@ -185,6 +185,11 @@ function wildcard<P, I>(
   return pi === pattern.length
 }
 
+/** A glob (`*`, `?`, classes) against a whole text, `/` included: `${X%pat}` patterns. */
+export function textMatch(pattern: string, text: string): boolean {
+  return matchSegment(tokenize(pattern), text)
+}
+
 function matchSegment(tokens: Token[], s: string): boolean {
   return wildcard(tokens, [...s], (t) => t.kind === 'star', tokenMatches)
 }

@@ -141,8 +141,40 @@ export function commandOutput(
       const text = printfFormat(rest[0]!, rest.slice(1))
       return out(text, /\\[0-7xuU]/.test(rest[0]!) || rest[0]!.includes('%b'))
     }
-    case 'print': // zsh
-      return out(args.filter((a) => !/^-[a-zA-Z]+$/.test(a)).join(' ') + '\n', false)
+    case 'print': {
+      // zsh: options come first (`print -r -- …`).
+      let i = 0
+      while (i < args.length && /^-[a-zA-Z]+$/.test(args[i]!)) i++
+      if (args[i] === '--') i++
+      return out(args.slice(i).join(' ') + '\n', false)
+    }
+    case 'dirname':
+    case 'basename': {
+      const path = args.find((a) => !a.startsWith('-'))
+      if (path === undefined) return null
+      const trimmed = path.replace(/\/+$/, '') || '/'
+      const cut = trimmed.lastIndexOf('/')
+      const text =
+        name === 'dirname'
+          ? cut < 0
+            ? '.'
+            : trimmed.slice(0, cut) || '/'
+          : trimmed.slice(cut + 1) || '/'
+      return out(text + '\n', false)
+    }
+    case 'string': {
+      // fish's string builtin: join, upper, lower, trim of literal arguments.
+      const [sub, ...rest] = args
+      let first = 0
+      while (first < rest.length && /^-/.test(rest[first]!)) first++
+      const items = rest.slice(first)
+      if (sub === 'join' && items.length >= 1)
+        return out(items.slice(1).join(items[0]!) + '\n', false)
+      if (sub === 'upper') return out(items.map((x) => x.toUpperCase()).join('\n') + '\n', false)
+      if (sub === 'lower') return out(items.map((x) => x.toLowerCase()).join('\n') + '\n', false)
+      if (sub === 'trim') return out(items.map((x) => x.trim()).join('\n') + '\n', false)
+      return null
+    }
     case 'base64':
     case 'base32':
     case 'basenc': {

@@ -284,10 +284,16 @@ const source: Rule = (c) => {
 }
 
 /** Looks inside inline code (`python -c`, `node -e`, `perl -e`) for shell-outs and deletions. */
-export function rateInlineCode(c: CommandView, code: string, at: Arg | Span, lang: Language): void {
+export function rateInlineCode(
+  c: CommandView,
+  code: string,
+  at: Arg | Span,
+  lang: Language,
+  argv: string[] = [],
+): void {
   const span = 'value' in at ? at.span : at
   const ctxFrom: Arg = { value: code, raw: '', span, quoted: true }
-  for (const a of scanCode(code, lang)) {
+  for (const a of scanCode(code, lang, 0, argv)) {
     switch (a.kind) {
       case 'shell':
         if (a.decoded) noteDecoded(c, a.text, span)
@@ -372,7 +378,14 @@ const interpreter =
         if (!code) return
         if (code.value.includes(DYN))
           c.emit('exec.generated-code', 'high', `Runs code built at run time with ${c.name}`, code)
-        else rateInlineCode(c, code.value, code, lang)
+        else
+          rateInlineCode(
+            c,
+            code.value,
+            code,
+            lang,
+            c.args.slice(i + 2).map((x) => x.value),
+          )
         // perl -i / -pi edits files in place.
         if (lang === 'perl' && c.args.some((x) => /^-[a-zA-Z]*i/.test(x.value)))
           c.emit('fs.edit-in-place', 'moderate', `Edits files in place with ${c.name}`, c.nameArg)

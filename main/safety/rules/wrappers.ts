@@ -246,6 +246,12 @@ function xargsInput(c: CommandView, lines: boolean): Arg[] {
 
 /** What `find START [tests]` lists, as one representative path. */
 function findItem(pipeline: SimpleCommand[]): string | null {
+  // `ls DIR | xargs rm`: the entries of DIR.
+  const ls = pipeline.find((p) => baseName(p.words[0]?.value ?? '') === 'ls')
+  if (ls && pipeline.length === 1) {
+    const dir = ls.words.slice(1).find((w) => !w.value.startsWith('-'))?.value ?? '.'
+    if (!dir.includes(DYN)) return `${dir === '/' ? '' : dir.replace(/\/$/, '')}/*`
+  }
   const find = pipeline.find((p) => baseName(p.words[0]?.value ?? '') === 'find')
   if (!find) return null
   const args = find.words.slice(1).map((w) => w.value)
