@@ -62,4 +62,30 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The admin console's web app (served by the sync server): a browser page like the renderer.
+    files: ['sync-server/console-ui/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/main/**', '**/preload/**', '**/renderer/**', 'node:*'],
+              message: 'The console UI may import only the contract.',
+            },
+            {
+              // The server's own modules: the console talks to them over HTTP only.
+              regex:
+                '^(\\.\\./)+(admin|approvals|audit|auth|console|oidc|relay|rooms|storage|testing)(/|$)',
+              message: 'The console UI may import only the contract.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 )
