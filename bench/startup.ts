@@ -32,6 +32,7 @@ import {
 } from './browser-mode'
 
 const WARM_RUNS = Number(process.env.BENCH_STARTUP_WARM_RUNS ?? 3)
+const USABLE_MARGIN_MS = 500
 
 interface Run {
   kind: 'cold' | 'warm'
@@ -135,13 +136,17 @@ async function main() {
       modelMs: median(warm.map((r) => r.modelMs)),
       worstEchoMs: median(warm.map((r) => r.worstEchoMs)),
     }
+    // "Before" with a margin: a prompt that answers in the same instant as the database opened
+    // was waiting for it (the database opens on the server's thread).
     const usableFirst = [cold, ...warm].every(
-      (r) => r.usableMs < r.historyMs && r.usableMs < r.modelMs,
+      (r) => r.usableMs + USABLE_MARGIN_MS < Math.min(r.historyMs, r.modelMs),
     )
     console.log(
       `warm median: usable ${warmMedian.usableMs} ms (target < 1500), history ${warmMedian.historyMs} ms, model ${warmMedian.modelMs} ms`,
     )
-    console.log(`prompt usable before the database and the model in every run: ${usableFirst}`)
+    console.log(
+      `prompt usable at least ${USABLE_MARGIN_MS} ms before the database and the model in every run: ${usableFirst}`,
+    )
     const loadAfter = loadavg().map((n) => round(n, 2))
     console.log(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`)
     console.log(JSON.stringify({ cold, warm, warmMedian, usableFirst, loadBefore, loadAfter }))
