@@ -3,8 +3,10 @@ import { baseName, extractBash } from './bash-frontend'
 import { resolveIn } from './cwd'
 import { extractFish } from './fish-frontend'
 import { LIMITS, limitFinding } from './limits'
-import { parseOptions, type OptionSpec, type ParsedOptions } from './options'
-import { classifyPath, looksLikeProduction, normalise, type PathInfo } from './paths'
+import { parseOptions } from './options'
+import type { CommandView } from './rule'
+export { wrapper, type CommandView, type EmitOptions, type Rule } from './rule'
+import { classifyPath, looksLikeProduction, normalise } from './paths'
 import { extractPowershell } from './powershell-frontend'
 import { persistedCode, redirectFindings } from './rules/redirects'
 import { commandOutput } from './static-output'
@@ -17,7 +19,6 @@ import {
   RISK_ORDER,
   type Arg,
   type ExecContext,
-  type FanOut,
   type Finding,
   type Platform,
   type Risk,
@@ -68,41 +69,6 @@ const SUBCOMMAND_TOOLS = new Set([
 /** Directories whose programs are the system's own, known by name (`/usr/bin/ls` is `ls`). */
 const SYSTEM_BIN =
   /^(\/usr)?(\/local)?\/s?bin\/[^/]+$|^\/opt\/homebrew\/s?bin\/[^/]+$|^\/usr\/libexec\/[^/]+$|^\/(system32|windows\/system32)\//i
-
-export interface EmitOptions {
-  /** Raise by one level when the command names a production target. */
-  prod?: boolean
-}
-
-/** What a rule sees: one command as it runs, after wrappers were peeled off. */
-export interface CommandView {
-  name: string
-  nameArg: Arg
-  args: Arg[]
-  cmd: SimpleCommand
-  ctx: ExecContext
-  engine: Engine
-  emit(
-    ruleId: string,
-    risk: Risk,
-    message: string,
-    at?: Arg | Span | null,
-    options?: EmitOptions,
-  ): void
-  opts(spec?: OptionSpec): ParsedOptions
-  /** What a path argument points at, seen from the directory the command runs in. */
-  path(arg: Arg): PathInfo
-  pathOf(value: string): PathInfo
-  /** Whether the command acts on many resources listed at run time (and whether narrowed). */
-  fanOut(): FanOut | undefined
-}
-
-/** A rule rates one program; wrappers (sudo, env, bash -c) run what they wrap instead. */
-export type Rule = ((c: CommandView) => void) & { isWrapper?: boolean }
-
-export function wrapper(fn: (c: CommandView) => void): Rule {
-  return Object.assign(fn, { isWrapper: true })
-}
 
 /** Runs the analysis of one command text; collects findings, programs and the breakdown. */
 export class Engine {

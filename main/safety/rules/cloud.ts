@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import { parseOptions } from '../options'
 import { DYN, type Arg } from '../types'
 import { SECRET_PATH } from './exposure'

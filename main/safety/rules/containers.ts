@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import { parseOptions } from '../options'
 import { classifyPath } from '../paths'
 import { DYN, type Arg } from '../types'

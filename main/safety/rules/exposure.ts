@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import { parseOptions } from '../options'
 import { baseName } from '../static-output'
 import type { Arg, SimpleCommand } from '../types'

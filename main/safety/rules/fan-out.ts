@@ -1,4 +1,4 @@
-import type { CommandView } from '../engine'
+import type { CommandView } from '../rule'
 import { RISK_ORDER, type Arg, type Risk } from '../types'
 
 const RAISE: Record<Risk, Risk> = {

@@ -1,4 +1,4 @@
-import { wrapper, type CommandView, type Rule } from '../engine'
+import { wrapper, type CommandView, type Rule } from '../rule'
 import { parseOptions } from '../options'
 import type { Arg } from '../types'
 import { DYN } from '../types'

@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import { hasFlag, parseOptions } from '../options'
 
 const READ_ONLY =

@@ -1,5 +1,5 @@
 import { scanCode, type Language } from '../code-scan'
-import { wrapper, type CommandView, type Rule } from '../engine'
+import { wrapper, type CommandView, type Rule } from '../rule'
 import { parseOptions } from '../options'
 import { FIELD } from '../bash-words'
 import type { Arg, ShellDialect, Span } from '../types'

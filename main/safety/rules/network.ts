@@ -1,4 +1,4 @@
-import type { Rule } from '../engine'
+import type { Rule } from '../rule'
 import { hasFlag } from '../options'
 import { exfiltration, SECRET_PATH } from './exposure'
 

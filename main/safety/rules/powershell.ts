@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import type { Arg } from '../types'
 import { DYN } from '../types'
 import { rateDelete } from './files'

@@ -1,5 +1,5 @@
 import { resolveIn } from '../cwd'
-import type { CommandView } from '../engine'
+import type { CommandView } from '../rule'
 import { classifyPath, isCriticalSystemFile, isKernelTrigger } from '../paths'
 import { commandOutput } from '../static-output'
 import { DYN, type ExecContext, type Finding, type SimpleCommand } from '../types'

@@ -1,4 +1,4 @@
-import type { Rule } from '../engine'
+import type { Rule } from '../rule'
 import { cloudRules } from './cloud'
 import { containerRules } from './containers'
 import { dbRules } from './db'

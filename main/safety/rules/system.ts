@@ -1,4 +1,4 @@
-import type { CommandView, Rule } from '../engine'
+import type { CommandView, Rule } from '../rule'
 import { hasFlag } from '../options'
 import { classifyPath } from '../paths'
 import { baseName } from '../static-output'

@@ -1,5 +1,5 @@
 import { evalString } from '../code-scan'
-import type { Rule } from '../engine'
+import type { Rule } from '../rule'
 import type { Arg } from '../types'
 import { DYN } from '../types'
 import { rateDelete, rateOwnership } from './files'

@@ -1,4 +1,4 @@
-import { wrapper, type CommandView, type Rule } from '../engine'
+import { wrapper, type CommandView, type Rule } from '../rule'
 import { parseOptions, type OptionSpec } from '../options'
 import { classifyPath } from '../paths'
 import { baseName, fanOutOf } from '../static-output'
