@@ -425,7 +425,8 @@ export class Engine {
     this.findings.push({
       ruleId,
       risk: r,
-      message: msg,
+      // One line per reason, whatever the command's paths or payloads hold.
+      message: msg.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').replaceAll(DYN, '$VAR'),
       span: span ? this.clamp(ctx.mapSpan(span)) : null,
     })
   }

@@ -17,6 +17,7 @@ function checkVerdict(v: Verdict): void {
   expect(Array.isArray(v.reasons)).toBe(true)
   for (const r of v.reasons) {
     expect(RISKS).toContain(r.risk)
+    expect(r.message).not.toMatch(/[\r\n]/)
     if (r.span) {
       expect(r.span.start).toBeGreaterThanOrEqual(0)
       expect(r.span.end).toBeLessThanOrEqual(v.command.length)
