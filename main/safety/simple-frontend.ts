@@ -221,7 +221,16 @@ function statement(
   const key = (a: Arg | undefined) =>
     a ? (d.caseInsensitive ? a.value.toLowerCase() : a.value) : ''
   while (w.length && d.keywords.has(key(w[0]))) w = w.slice(1)
-  if (w.length && d.headerKeywords.has(key(w[0]))) return []
+  // `param($x)` reads as one word: its keyword is what comes before the parenthesis.
+  const head = w[0] ? /^[A-Za-z]+/.exec(w[0].raw)?.[0] : undefined
+  if (
+    w.length &&
+    (d.headerKeywords.has(key(w[0])) ||
+      (head &&
+        d.headerKeywords.has(d.caseInsensitive ? head.toLowerCase() : head) &&
+        w[0]!.raw.slice(head.length).startsWith('(')))
+  )
+    return []
   // fish `set [-x] NAME value`, PowerShell `$x = value`: remember literal values.
   if (key(w[0]) === 'set' && !d.caseInsensitive) {
     const rest = w.slice(1).filter((a) => !a.value.startsWith('-'))
@@ -266,7 +275,7 @@ function statement(
           cwd: st.cwd.cwd,
         },
       ]
-    } else if (w[0] && /^[$'"([\d@-]/.test(w[0].raw)) return []
+    } else if (w[0] && /^[$'"([{\d@-]/.test(w[0].raw)) return []
   }
   if (!w.length && !redirects.length) return []
   const name = key(w[0])

@@ -201,6 +201,15 @@ class Scanner {
           continue
         }
       }
+      if (this.zsh && atCommand && /^(if|elif|while|until)\s/.test(t.slice(i, i + 6))) {
+        const handled = this.braceBody(i, end)
+        if (handled > i) {
+          i = handled
+          atCommand = true
+          words = []
+          continue
+        }
+      }
       // A word.
       const wordStart = i
       if (
@@ -403,7 +412,7 @@ class Scanner {
       bodyStart += prefix[0].length
     }
     const bashShaped =
-      /^#?[A-Za-z_]\w*(\[[^\]$`]*\])?$/.test(body) ||
+      /^#?[A-Za-z_]\w*(\[[^\]$`(]*\])?$/.test(body) ||
       /^[A-Za-z_]\w*((?::[aAPhtrelu])+|:[-=?+][^{}]*|:\d+(:\d+)?|[#%/^,][^{}]*)$/.test(body) ||
       /^[@*#?$!0-9-]$/.test(body)
     if (bashShaped) {
@@ -480,6 +489,52 @@ class Scanner {
     this.edit(close, close + 1, '; do')
     this.edit(bodyEnd, bodyEnd, '; done')
     return true
+  }
+
+  /**
+   * zsh's `if [[ … ]] { … } elif (( … )) { … } else { … }` and `while (( … )) { … }`: rewritten
+   * to `then`/`do` bodies. Only `[[ ]]` and `(( ))` conditions; returns where it stopped (or `i`).
+   */
+  private braceBody(i: number, end: number): number {
+    const t = this.t
+    const kw = /^(if|elif|while|until)\s+/.exec(t.slice(i, i + 8))
+    if (!kw) return i
+    let j = i + kw[0].length
+    const open = t.slice(j, j + 2)
+    if (open !== '[[' && open !== '((') return i
+    const close = t.indexOf(open === '[[' ? ']]' : '))', j + 2)
+    if (close < 0) return i
+    j = close + 2
+    while (t[j] === ' ' || t[j] === '\t') j++
+    if (t[j] !== '{') return i
+    const loop = kw[1] === 'while' || kw[1] === 'until'
+    const body = this.matching(j, end, '{', '}')
+    if (body < 0) return i
+    this.edit(j, j + 1, loop ? '; do ' : '; then ')
+    this.commands(j + 1, body, 0)
+    if (!loop) {
+      let s = body + 1
+      while (t[s] === ' ' || t[s] === '\t') s++
+      if (/^elif\s/.test(t.slice(s, s + 5))) {
+        // `} elif …`: the chain goes on; its last body closes it with `fi`.
+        this.edit(body, body + 1, '; ')
+        const next = this.braceBody(s, end)
+        return next > s ? next : body + 1
+      }
+      const m = /^else\s*\{/.exec(t.slice(s, s + 12))
+      if (m) {
+        const brace = s + m[0].length - 1
+        const closeElse = this.matching(brace, end, '{', '}')
+        if (closeElse < 0) return body + 1
+        this.edit(body, body + 1, '; ')
+        this.edit(brace, brace + 1, ' ')
+        this.commands(brace + 1, closeElse, 0)
+        this.edit(closeElse, closeElse + 1, '; fi')
+        return closeElse + 1
+      }
+    }
+    this.edit(body, body + 1, loop ? '; done' : '; fi')
+    return body + 1
   }
 
   /** `{ … }`: zsh lets the closing brace follow a command directly; bash wants a `;` first. */

@@ -213,6 +213,22 @@ const simple =
     c.emit(ruleId, risk, message, c.nameArg, { prod: true })
   }
 
+/** Invoke-WebRequest / Invoke-RestMethod: reads unless it downloads to a file or changes data. */
+const webRequest: Rule = (c) => {
+  const i = c.args.findIndex((a) => /^-o(utfile|ut|utf|utfi|utfil)?$/i.test(a.value))
+  const file = i >= 0 ? c.args[i + 1] : undefined
+  if (file) {
+    c.engine.noteDownload(c, file.value)
+    c.emit('net.download', 'moderate', 'Downloads a file', c.nameArg)
+  }
+  const m = c.args.findIndex((a) => /^-(method|me|met|meth|metho)$/i.test(a.value))
+  const method = (m >= 0 ? c.args[m + 1]?.value : '')?.toUpperCase() ?? ''
+  if (/^(DELETE|PUT|PATCH|POST)$/.test(method))
+    c.emit('net.http.write', 'moderate', `Sends an HTTP ${method} request`, c.nameArg, {
+      prod: true,
+    })
+}
+
 export const powershellRules: Record<string, Rule> = {
   'remove-item': removeItem,
   'invoke-expression': invokeExpression,
@@ -322,13 +338,8 @@ export const powershellRules: Record<string, Rule> = {
   'copy-item': writeContent('Copies onto'),
   'move-item': writeContent('Moves files onto'),
   'new-item': writeContent('Creates'),
-  'invoke-webrequest': (c) => {
-    const i = c.args.findIndex((a) => /^-o(utfile|ut|utf|utfi|utfil)?$/i.test(a.value))
-    if (i < 0) return
-    const file = c.args[i + 1]
-    if (file) c.engine.noteDownload(c, file.value)
-    c.emit('net.download', 'moderate', 'Downloads a file', c.nameArg)
-  },
+  'invoke-webrequest': webRequest,
+  'invoke-restmethod': webRequest,
   'stop-service': (c) => {
     const stdin = c.cmd.stdin
     const pipeline = 'pipeline' in stdin ? (stdin.pipeline ?? []) : []
