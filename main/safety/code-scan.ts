@@ -343,13 +343,17 @@ function textOf(v: Value | undefined): string {
   return 'text' in v ? v.text : (v.list[0] ?? DYN)
 }
 
-/** Reads comma-separated argument token lists after an opening parenthesis. */
-function readArgs(tokens: Token[], start: number): Token[][] {
+/**
+ * Comma-separated argument token lists: after an opening parenthesis (up to its closer), or for
+ * perl/ruby calls without parentheses (`system "a", "b";`) up to `;` or a closing bracket.
+ */
+function readArgs(tokens: Token[], start: number, bare = false): Token[][] {
   const args: Token[][] = []
   let cur: Token[] = []
   let depth = 0
   for (let i = start; i < tokens.length; i++) {
     const t = tokens[i]!
+    if (t.t === 'punct' && bare && depth === 0 && t.v === ';') break
     if (t.t === 'punct' && /^[([{]$/.test(t.v)) depth++
     if (t.t === 'punct' && /^[)\]}]$/.test(t.v)) {
       if (depth === 0) break
@@ -366,22 +370,8 @@ function readArgs(tokens: Token[], start: number): Token[][] {
   return args
 }
 
-/** perl/ruby calls without parentheses: `system "a", "b";` up to `;` or the end. */
 function readBareArgs(tokens: Token[], start: number): Token[][] {
-  const args: Token[][] = []
-  let cur: Token[] = []
-  for (let i = start; i < tokens.length; i++) {
-    const t = tokens[i]!
-    if (t.t === 'punct' && (t.v === ';' || t.v === '}' || t.v === ')')) break
-    if (t.t === 'punct' && t.v === ',') {
-      args.push(cur)
-      cur = []
-      continue
-    }
-    cur.push(t)
-  }
-  if (cur.length) args.push(cur)
-  return args
+  return readArgs(tokens, start, true)
 }
 
 /** Evaluates an argument: string literals and `+`/`.` concatenation, lists, known paths, decoders. */
