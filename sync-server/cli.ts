@@ -206,6 +206,10 @@ export function buildProgram(): Command {
       'the URL people reach this server at (links in invites and Slack messages)',
     )
     .option('--console-dir <dir>', 'the built admin console (default: the build in this package)')
+    .option('--oidc-issuer <url>', 'single sign-on: the identity provider’s issuer URL')
+    .option('--oidc-client-id <id>', 'single sign-on: this server’s client id at the IdP')
+    .option('--oidc-client-secret-file <file>', 'single sign-on: a file holding the client secret')
+    .option('--oidc-config <file>', 'single sign-on settings in YAML or JSON (see the README)')
     .action(async (opts) => {
       const logger = pino({
         level: opts.logLevel,
@@ -216,6 +220,13 @@ export function buildProgram(): Command {
       })
       const config = backendConfig(opts)
       const redisUrl = opts.redisUrl ?? process.env.CMDAI_SYNC_REDIS_URL
+      const { loadSsoSettings } = await import('./oidc/config')
+      let sso
+      try {
+        sso = loadSsoSettings(opts)
+      } catch (err) {
+        program.error(`cmdai-sync start: ${(err as Error).message}`, { exitCode: 2 })
+      }
       const { runServer } = await import('./start')
       const running = await runServer({
         ...config,
@@ -227,6 +238,7 @@ export function buildProgram(): Command {
         consoleAssets: opts.consoleDir ? resolve(opts.consoleDir) : defaultConsoleDir(),
         ...(opts.publicUrl ? { publicUrl: publicUrl(opts.publicUrl) } : {}),
         ...(redisUrl ? { redisUrl } : {}),
+        sso,
         limits: {
           ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
           ...(opts.messagesPerSecond

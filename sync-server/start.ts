@@ -4,6 +4,9 @@ import { readPackageVersion } from '../main/config/paths'
 import { createAdmin } from './admin/admin'
 import { createApprovals, type ApprovalService } from './approvals/approvals'
 import { createConsole } from './console'
+import { createElevation } from './elevation'
+import { createSso } from './oidc'
+import type { SsoSettings } from './oidc/config'
 import { ensureConsoleSchema } from './console/schema'
 import { consoleSigninOperation } from './console/signin-operation'
 import { writeBackup } from './admin/backup'
@@ -13,7 +16,7 @@ import { openBackend, type BackendConfig } from './backend'
 import type { Limits, Timings } from './config'
 import { DEFAULT_TIMINGS } from './config'
 import { RedisRelay } from './relay/redis-relay'
-import { createSyncServer, type SyncServer } from './server'
+import { createSyncServer, type ExtensionDeps, type SyncServer } from './server'
 import { dataPaths, ensurePrivateDir } from './storage/paths'
 
 export interface RunConfig extends BackendConfig {
@@ -28,6 +31,8 @@ export interface RunConfig extends BackendConfig {
   consoleAssets?: string | null
   /** The URL people reach the server at (links in invites and Slack messages). */
   publicUrl?: string
+  /** Single sign-on with an OpenID provider (`oidc/config.ts`); none without. */
+  sso?: SsoSettings | null
 }
 
 export interface RunningServer {
@@ -57,6 +62,8 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
     // Before the first event arrives: the console's analytics rollups are fed by a trigger.
     await ensureConsoleSchema(backend.storage)
     let approvals: ApprovalService | null = null
+    // Single sign-on's redirect URI is built on the public URL (the port is known once listening).
+    let listening = `http://${config.host}:${config.port}`
     const server = createSyncServer({
       storage: backend.storage,
       keys,
@@ -68,6 +75,13 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
       trustProxy: config.trustProxy,
       extensions: [
         (deps) => (approvals = createApprovals(deps)),
+        (deps) => createElevation(deps),
+        ...(config.sso
+          ? [
+              (deps: ExtensionDeps) =>
+                createSso(deps, { ...config.sso!, publicUrl: () => config.publicUrl ?? listening }),
+            ]
+          : []),
         (deps) =>
           createConsole(deps, {
             assetsDir: config.consoleAssets ?? null,
@@ -77,6 +91,16 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
       ],
     })
     const { port } = await server.listen(config.port, config.host)
+    listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+    if (config.sso)
+      config.logger.info(
+        {
+          issuer: config.sso.issuer,
+          redirectUri: `${config.publicUrl ?? listening}/auth/sso/callback`,
+          ...(config.publicUrl ? {} : { hint: 'set --public-url to the address people use' }),
+        },
+        'single sign-on: register this redirect URI at the identity provider',
+      )
     cleanup.push(() => server.close())
     const version = readPackageVersion()
     const adminFor = (actor: string) =>
