@@ -53,6 +53,8 @@ test('the main screen and every panel have no serious WCAG 2.1 AA violations', a
 
   await page.getByRole('button', { name: 'Models' }).click()
   await expect(page.getByRole('dialog', { name: /models/i })).toBeVisible()
+  // The catalog (badges, fit hints) is on screen before the check.
+  await expect(page.getByRole('listitem', { name: /Qwen2\.5-Coder 0\.5B/ })).toBeVisible()
   expect(await seriousViolations(page)).toEqual([])
   await page.keyboard.press('Escape')
 
