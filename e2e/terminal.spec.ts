@@ -57,7 +57,8 @@ test.describe('with default settings', () => {
   test.use({ gpu: true })
   test('uses the WebGL renderer where the browser has it', async ({ app: { page } }) => {
     const host = page.locator('.terminal-pane:not([hidden]) .terminal-host')
-    await expect(host).toHaveAttribute('data-pty-id', /t\d+/)
+    // WebGL draws no text to read: wait for the shell itself (slow while the database opens).
+    await expect(host).toHaveAttribute('data-pty-id', /t\d+/, { timeout: 90_000 })
     await expect(host).toHaveAttribute('data-renderer', 'webgl')
     await typeInTerminal(page, 'echo rendered-by-gpu\n')
     await page.waitForTimeout(500)
