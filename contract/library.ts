@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import type { PolicyAction, Risk, ShellDialect, Verdict } from './safety'
 import { RISKS, SHELL_DIALECTS } from './safety'
-import type { Pattern, Role } from './sync'
+import type { ClientEvent, Pattern, Role } from './sync'
+import type { TelemetrySnapshot } from './telemetry'
 import {
   LIBRARY_NAME_RE,
   PARAMETER_NAME_RE,
@@ -284,6 +285,8 @@ export const libraryRequests = {
       reason: z.string().min(1).max(2_000),
     })
     .strict(),
+  /** What this app sends to each team's server (the team's setting) and what it sent lately. */
+  'library:telemetry': z.object({}).strict(),
   /** Approvals this user can see (their own; every pending one for approvers). */
   'approval:list': z.object({}).strict(),
   'approval:decide': z
@@ -313,9 +316,17 @@ export interface LibraryResults {
   'library:import': { added: number; skipped: number; errors: string[] }
   'library:export': { format: 'yaml' | 'json'; text: string }
   'library:suggest': ParameterSuggestion
+  'library:telemetry': TelemetryView
   'approval:request': Approval
   'approval:list': { approvals: Approval[]; errors: string[] }
   'approval:decide': Approval
+}
+
+/** What the app sends to its teams' servers (see `contract/telemetry.ts`). */
+export interface TelemetryView {
+  teams: Array<{ team: string; server: string; setting: TelemetrySnapshot }>
+  /** The newest events that reached a team server, exactly as sent (newest first). */
+  sent: Array<{ at: number; team: string; event: ClientEvent }>
 }
 
 export interface LibraryEvents {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import type { AgentEvent } from '../../contract/agent'
 import { CmdaiError } from '../../contract/errors'
 import type { HistoryCommand } from '../../contract/history'
@@ -21,9 +22,10 @@ import { peekToken, type SecretCipher } from './credentials'
 import { decide, templateVerdict, type DecideContext } from './decide'
 import { EventQueue } from './event-queue'
 import { exportLibrary, parseLibraryFile } from './formats'
-import { openLibraries, type Libraries } from './open'
+import { libraryDir, openLibraries, type Libraries } from './open'
 import { searchPatterns } from './search'
 import { suggestTemplate } from './suggest'
+import { TeamTelemetry } from './telemetry'
 import { fillTemplate } from './template'
 
 export interface LibraryDomainOptions {
@@ -74,12 +76,27 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   )
 
   let queue: EventQueue | null = null
+  let telemetry: TeamTelemetry | null = null
   let approvals: ApprovalsClient | null = null
   let stopAgentAudit: (() => void) | null = null
   void opening.then((l) => {
     if (!l) return
-    queue = new EventQueue(l.store, (team) => l.hub.teamCredentials(team))
+    queue = new EventQueue(
+      l.store,
+      (team) => l.hub.teamCredentials(team),
+      (sent) => telemetry?.noteSent(sent),
+    )
     queue.schedule(1_000)
+    // What the team chose members' apps send (AI decisions, their outcomes), and a log of it.
+    if (deps.host !== 'cli')
+      telemetry = new TeamTelemetry({
+        teams: () => l.hub.teams(),
+        setting: (team) => l.hub.teamTelemetry(team),
+        server: (team) => l.hub.teamCredentials(team)?.server ?? null,
+        add: (team, draft) => queue!.add(team, draft),
+        subscribe: (listener) => deps.events.subscribe(listener),
+        logPath: join(libraryDir(deps.dataDir), 'sent-events.jsonl'),
+      })
     approvals = new ApprovalsClient(
       (team) => l.hub.teamCredentials(team),
       (a) => deps.events.emit('approval:changed', a),
@@ -312,6 +329,10 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
     void l
     return approval
   })
+  router.handle('library:telemetry', async () => {
+    await ready()
+    return telemetry?.view() ?? { teams: [], sent: [] }
+  })
   router.handle('approval:list', async () => {
     const l = await ready()
     if (!approvals) throw unavailable()
@@ -463,6 +484,7 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
     name: 'library',
     async dispose() {
       stopAgentAudit?.()
+      telemetry?.stop()
       queue?.stop()
       approvals?.stop()
       const l = await opening

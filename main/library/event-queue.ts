@@ -24,6 +24,8 @@ export class EventQueue {
   constructor(
     private readonly store: LibraryStore,
     private readonly endpoint: (team: string) => TeamEndpoint | null,
+    /** Told exactly what reached the server (the app shows members what it sent). */
+    private readonly onSent?: (events: ClientEvent[]) => void,
   ) {}
 
   /** Stores the event (redacted); resolves once it is queued durably. */
@@ -82,11 +84,10 @@ export class EventQueue {
       for (let i = 0; i < list.length; i += MAX_EVENTS_PER_REQUEST) {
         const batch = list.slice(i, i + MAX_EVENTS_PER_REQUEST)
         try {
-          await postEvents(
-            endpoint,
-            batch.map((q) => JSON.parse(q.body) as ClientEvent),
-          )
+          const sent = batch.map((q) => JSON.parse(q.body) as ClientEvent)
+          await postEvents(endpoint, sent)
           await this.store.dropEvents(batch.map((q) => q.id))
+          this.onSent?.(sent)
         } catch (err) {
           left = true
           const message = err instanceof Error ? err.message : String(err)

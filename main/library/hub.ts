@@ -25,6 +25,11 @@ import {
   type Pattern,
   type ServerAwarenessState,
 } from '../../contract/sync'
+import {
+  DEFAULT_TELEMETRY,
+  readTeamTelemetry,
+  type TelemetrySnapshot,
+} from '../../contract/telemetry'
 import { detectConflicts } from './conflicts'
 import { peekToken, type CredentialStore } from './credentials'
 import type { LibraryStore } from './store'
@@ -500,6 +505,14 @@ export class LibraryHub {
       if (token) return { server: e.server, token }
     }
     return null
+  }
+
+  /** What the team chose its members' apps send (from its policy document; the default without one). */
+  teamTelemetry(team: string): TelemetrySnapshot {
+    const policyDoc = this.entries.get(roomName(team, POLICY_ROOM))
+    return policyDoc
+      ? readTeamTelemetry(policyDoc.doc)
+      : { telemetry: DEFAULT_TELEMETRY, chosen: false }
   }
 
   teams(): string[] {

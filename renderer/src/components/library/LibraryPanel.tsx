@@ -9,6 +9,7 @@ import { ConflictMarker } from './ConflictMarker'
 import { ParameterForm } from './ParameterForm'
 import { PatternEditor } from './PatternEditor'
 import { PresenceDots } from './PresenceDots'
+import { TelemetryView } from './TelemetryView'
 import { useApprovals, useLibraries, useLibraryReplica } from './use-library'
 import './library.css'
 
@@ -39,6 +40,7 @@ type View =
   | { kind: 'new'; draft?: PatternEdit }
   | { kind: 'join' }
   | { kind: 'approvals' }
+  | { kind: 'telemetry' }
   | { kind: 'transfer' }
 
 /**
@@ -224,6 +226,15 @@ export function LibraryPanel({ api, target, start, onClose }: Props) {
               Approvals{pending ? ` (${pending})` : ''}
             </button>
           )}
+          {teams && (
+            <button
+              type="button"
+              data-testid="telemetry-tab"
+              onClick={() => setView({ kind: 'telemetry' })}
+            >
+              What is sent
+            </button>
+          )}
         </nav>
       </header>
       {info && <LibraryBanner api={api} info={info} />}
@@ -394,6 +405,7 @@ export function LibraryPanel({ api, target, start, onClose }: Props) {
         {view.kind === 'approvals' && (
           <ApprovalsView api={api} approvals={approvals} errors={approvalErrors} me={me} />
         )}
+        {view.kind === 'telemetry' && <TelemetryView api={api} />}
         {view.kind === 'transfer' && (
           <Transfer api={api} library={libraryId} readOnly={info?.readOnly ?? true} />
         )}
