@@ -85,7 +85,8 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
         (deps) =>
           createConsole(deps, {
             assetsDir: config.consoleAssets ?? null,
-            ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+            // Links in invites and Slack messages: the configured URL, else this server's own.
+            publicUrl: () => config.publicUrl ?? listening,
             approvals: () => approvals,
           }),
       ],

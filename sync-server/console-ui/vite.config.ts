@@ -17,14 +17,10 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     target: 'es2022',
-    // Recharts is the bulk: one vendor chunk the browser keeps cached across console updates.
     rollupOptions: {
       // zod's sources carry comments Rollup cannot place (harmless; it drops them).
       onwarn: (warning, warn) => {
         if (warning.code !== 'INVALID_ANNOTATION') warn(warning)
-      },
-      output: {
-        manualChunks: (id) => (id.includes('node_modules') ? 'vendor' : undefined),
       },
     },
     chunkSizeWarningLimit: 1_500,

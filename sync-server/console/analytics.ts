@@ -32,39 +32,37 @@ export async function computeAnalytics(
   const where = 'team = $1 AND day BETWEEN $2 AND $3'
   const q = (sql: string, extra: unknown[] = []) =>
     db.query<Row>(sql, [...range, ...extra]).then((r) => r.rows)
-  const [perDay, perMember, perModel, latency, outcomes, top, failing, commands] =
-    await Promise.all([
-      q(
-        `SELECT day, decision, sum(n)::float8 AS n FROM analytics_ai_day WHERE ${where} GROUP BY 1, 2`,
-      ),
-      q(
-        `SELECT user_id, decision, sum(n)::float8 AS n FROM analytics_ai_member WHERE ${where} GROUP BY 1, 2`,
-      ),
-      q(
-        `SELECT model, decision, sum(n)::float8 AS n, sum(latency_sum)::float8 AS ls,
-         sum(latency_n)::float8 AS ln FROM analytics_ai_model WHERE ${where} GROUP BY 1, 2`,
-      ),
-      q(
-        `SELECT model, bucket, sum(n)::float8 AS n FROM analytics_latency WHERE ${where} GROUP BY 1, 2`,
-      ),
-      q(
-        `SELECT outcome, risk, sum(n)::float8 AS n, sum(failures)::float8 AS f
+  const sums = SUGGESTION_DECISIONS.map((d) => `sum(${d})::float8 AS ${d}`).join(', ')
+  const [perDay, perMember, perModel, latency, outcomes, patterns, commands] = await Promise.all([
+    q(`SELECT day, ${sums} FROM analytics_ai_day WHERE ${where} GROUP BY 1`),
+    q(`SELECT user_id, ${sums} FROM analytics_ai_member WHERE ${where} GROUP BY 1`),
+    q(
+      `SELECT model, ${sums}, sum(latency_sum)::float8 AS ls, sum(latency_n)::float8 AS ln
+       FROM analytics_ai_model WHERE ${where} GROUP BY 1`,
+    ),
+    q(
+      `SELECT model, bucket, sum(n)::float8 AS n FROM analytics_latency WHERE ${where} GROUP BY 1, 2`,
+    ),
+    q(
+      `SELECT outcome, risk, sum(n)::float8 AS n, sum(failures)::float8 AS f
        FROM analytics_outcomes WHERE ${where} GROUP BY 1, 2`,
-      ),
-      q(
-        `SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
-       FROM analytics_patterns WHERE ${where} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${TOP}`,
-      ),
-      q(
-        `SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
-       FROM analytics_patterns WHERE ${where} GROUP BY 1, 2 HAVING sum(failures) > 0
-       ORDER BY 4 DESC, 3, 1, 2 LIMIT ${TOP}`,
-      ),
-      q(
-        `SELECT command, sum(n)::float8 AS n FROM analytics_command_exits WHERE ${where}
+    ),
+    // One pass over the patterns: the most run and the most failing.
+    q(
+      `WITH g AS (
+         SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
+         FROM analytics_patterns WHERE ${where} GROUP BY 1, 2)
+       (SELECT 'top' AS list, * FROM g ORDER BY runs DESC, library, pattern_id LIMIT ${TOP})
+       UNION ALL
+       (SELECT 'failing', * FROM g WHERE f > 0 ORDER BY f DESC, runs, library, pattern_id LIMIT ${TOP})`,
+    ),
+    q(
+      `SELECT command, sum(n)::float8 AS n FROM analytics_command_exits WHERE ${where}
        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
-      ),
-    ])
+    ),
+  ])
+  const top = patterns.filter((r) => r.list === 'top')
+  const failing = patterns.filter((r) => r.list === 'failing')
   const [patternExits, commandExits] = await Promise.all([
     failing.length === 0
       ? []
@@ -84,15 +82,10 @@ export async function computeAnalytics(
 
   const dayRows = new Map<number, Record<SuggestionDecision, number>>()
   for (let d = from; d <= today; d++) dayRows.set(d, zeroDecisions())
-  for (const r of perDay) {
-    const d = num(r.day)
-    const row = dayRows.get(d) ?? zeroDecisions()
-    row[r.decision as SuggestionDecision] = num(r.n)
-    dayRows.set(d, row)
-  }
+  for (const r of perDay) dayRows.set(num(r.day), decisionsOf(r))
 
-  const members = groupDecisions(perMember, 'user_id')
-  const models = groupDecisions(perModel, 'model')
+  const members = new Map(perMember.map((r) => [String(r.user_id), decisionsOf(r)]))
+  const models = new Map(perModel.map((r) => [String(r.model), decisionsOf(r)]))
   const latencyByModel = new Map<string, number[]>()
   const allBuckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
   for (const r of latency) {
@@ -204,15 +197,30 @@ function rate(d: Record<SuggestionDecision, number>): number {
   return t === 0 ? 0 : d.ran / t
 }
 
-function groupDecisions(rows: Row[], key: string): Map<string, Record<SuggestionDecision, number>> {
-  const out = new Map<string, Record<SuggestionDecision, number>>()
-  for (const r of rows) {
-    const k = String(r[key])
-    const d = out.get(k) ?? zeroDecisions()
-    d[r.decision as SuggestionDecision] += num(r.n)
-    out.set(k, d)
-  }
-  return out
+function decisionsOf(r: Row): Record<SuggestionDecision, number> {
+  const d = zeroDecisions()
+  for (const k of SUGGESTION_DECISIONS) d[k] = num(r[k])
+  return d
+}
+
+export const ROLLUP_TABLES = [
+  'analytics_ai_day',
+  'analytics_ai_member',
+  'analytics_ai_model',
+  'analytics_latency',
+  'analytics_outcomes',
+  'analytics_patterns',
+  'analytics_pattern_exits',
+  'analytics_command_exits',
+] as const
+
+/**
+ * Refreshes the planner's statistics of the rollups. Embedded PGlite has no autovacuum: without
+ * this, plans made for empty tables (sorts spilling to disk) stay after a million events, and
+ * answers take several times longer. The console runs it now and then (`analyzeEveryMs`).
+ */
+export async function refreshRollupStatistics(db: SqlClient): Promise<void> {
+  await db.query(`ANALYZE ${ROLLUP_TABLES.join(', ')}`)
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Principal } from '../rooms/connection'
 import type { ExtensionDeps, HttpExtension } from '../server'
 import { ConsoleError, readCookies, readJson, sendError, sendJson, sendPage } from './http'
 import { RateLimiter } from './rate-limit'
+import { refreshRollupStatistics } from './analytics'
 import { accessRoutes, isHttps } from './routes/access'
 import { approvalRoutes } from './routes/approvals'
 import { auditRoutes } from './routes/audit'
@@ -86,7 +87,9 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
     approvals: () => options.approvals?.() ?? null,
     webhooks,
     publicUrl: (req) => {
-      if (options.publicUrl) return options.publicUrl.replace(/\/+$/, '')
+      const configured =
+        typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl
+      if (configured) return configured.replace(/\/+$/, '')
       const host = req?.headers.host
       if (req && host && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host))
         lastOrigin = `${isHttps(req) ? 'https' : 'http'}://${host}`
@@ -181,6 +184,16 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
         }, verifyEvery)
       : null
   verifyTimer?.unref()
+
+  // Planner statistics of the analytics rollups (PGlite has no autovacuum to keep them).
+  const analyze = () =>
+    refreshRollupStatistics(deps.storage.sql).catch((err: Error) =>
+      deps.logger.warn({ err: err.message }, 'analytics statistics not refreshed'),
+    )
+  void ready.then(analyze, () => {})
+  const analyzeEvery = options.analyzeEveryMs ?? 600_000
+  const analyzeTimer = analyzeEvery > 0 ? setInterval(() => void analyze(), analyzeEvery) : null
+  analyzeTimer?.unref()
 
   const signinLimiter = new RateLimiter(20, 60_000)
 
@@ -335,6 +348,7 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
     handle,
     async close() {
       if (verifyTimer) clearInterval(verifyTimer)
+      if (analyzeTimer) clearInterval(analyzeTimer)
       unsubscribeAudit()
       unsubscribeApprovals?.()
       for (const fn of closers.splice(0)) fn()

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_MS } from '../../contract/console'
+import { LATENCY_BUCKETS_MS, SUGGESTION_DECISIONS } from '../../contract/console'
 import type { SqlClient } from '../storage/sql-client'
 import type { Storage } from '../storage/storage'
 
@@ -12,6 +12,12 @@ import type { Storage } from '../storage/storage'
  * trigger sees only the rows actually inserted.
  */
 const DAY_MS = 86_400_000
+/** AI decisions are counted in one column each (a row per day and member, not per decision). */
+export const DECISION_COLUMNS = SUGGESTION_DECISIONS.join(', ')
+const DECISION_COUNTS = SUGGESTION_DECISIONS.map(
+  (d) => `count(*) FILTER (WHERE decision = '${d}')`,
+).join(', ')
+const DECISION_TABLE_COLUMNS = SUGGESTION_DECISIONS.map((d) => `${d} bigint NOT NULL`).join(', ')
 
 /**
  * One statement that folds a set of client events into every rollup (used by the trigger over
@@ -45,20 +51,23 @@ export function rollupSql(source: string): string {
     FROM ev WHERE kind = 'command.run' OR (kind = 'policy.decision' AND e->>'decision' = 'blocked')
   ),
   a1 AS (
-    INSERT INTO analytics_ai_day (team, day, decision, n)
-    SELECT team, day, decision, count(*) FROM ai GROUP BY 1, 2, 3
-    ${upsert('analytics_ai_day', 'team, day, decision', 'n')}
+    INSERT INTO analytics_ai_day (team, day, ${DECISION_COLUMNS})
+    SELECT team, day, ${DECISION_COUNTS}
+    FROM ai GROUP BY 1, 2
+    ${upsert('analytics_ai_day', 'team, day', DECISION_COLUMNS)}
   ),
   a2 AS (
-    INSERT INTO analytics_ai_member (team, day, user_id, decision, n)
-    SELECT team, day, user_id, decision, count(*) FROM ai GROUP BY 1, 2, 3, 4
-    ${upsert('analytics_ai_member', 'team, day, user_id, decision', 'n')}
+    INSERT INTO analytics_ai_member (team, day, user_id, ${DECISION_COLUMNS})
+    SELECT team, day, user_id, ${DECISION_COUNTS}
+    FROM ai GROUP BY 1, 2, 3
+    ${upsert('analytics_ai_member', 'team, day, user_id', DECISION_COLUMNS)}
   ),
   a3 AS (
-    INSERT INTO analytics_ai_model (team, day, model, decision, n, latency_sum, latency_n)
-    SELECT team, day, model, decision, count(*), coalesce(sum(latency), 0), count(latency)
-    FROM ai GROUP BY 1, 2, 3, 4
-    ${upsert('analytics_ai_model', 'team, day, model, decision', 'n, latency_sum, latency_n')}
+    INSERT INTO analytics_ai_model (team, day, model, ${DECISION_COLUMNS}, latency_sum, latency_n)
+    SELECT team, day, model, ${DECISION_COUNTS},
+      coalesce(sum(latency), 0), count(latency)
+    FROM ai GROUP BY 1, 2, 3
+    ${upsert('analytics_ai_model', 'team, day, model', `${DECISION_COLUMNS}, latency_sum, latency_n`)}
   ),
   a4 AS (
     INSERT INTO analytics_latency (team, day, model, bucket, n)
@@ -185,18 +194,17 @@ const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>>
       CREATE INDEX console_deliveries_due ON console_deliveries (status, next_attempt_at);
       CREATE INDEX console_deliveries_team ON console_deliveries (team, created_at);
       CREATE TABLE analytics_ai_day (
-        team text NOT NULL, day integer NOT NULL, decision text NOT NULL, n bigint NOT NULL,
-        PRIMARY KEY (team, day, decision)
+        team text NOT NULL, day integer NOT NULL, ${DECISION_TABLE_COLUMNS},
+        PRIMARY KEY (team, day)
       );
       CREATE TABLE analytics_ai_member (
-        team text NOT NULL, day integer NOT NULL, user_id text NOT NULL, decision text NOT NULL,
-        n bigint NOT NULL,
-        PRIMARY KEY (team, day, user_id, decision)
+        team text NOT NULL, day integer NOT NULL, user_id text NOT NULL, ${DECISION_TABLE_COLUMNS},
+        PRIMARY KEY (team, day, user_id)
       );
       CREATE TABLE analytics_ai_model (
-        team text NOT NULL, day integer NOT NULL, model text NOT NULL, decision text NOT NULL,
-        n bigint NOT NULL, latency_sum double precision NOT NULL, latency_n bigint NOT NULL,
-        PRIMARY KEY (team, day, model, decision)
+        team text NOT NULL, day integer NOT NULL, model text NOT NULL, ${DECISION_TABLE_COLUMNS},
+        latency_sum double precision NOT NULL, latency_n bigint NOT NULL,
+        PRIMARY KEY (team, day, model)
       );
       CREATE TABLE analytics_latency (
         team text NOT NULL, day integer NOT NULL, model text NOT NULL, bucket integer NOT NULL,

@@ -15,14 +15,17 @@ export interface ConsoleOptions {
   assetsDir?: string | null
   /**
    * The URL people reach this server at (invite links, links in Slack messages), e.g.
-   * `https://sync.example.com`. Default: the origin the console was last used from.
+   * `https://sync.example.com` (or a function giving it once the server listens). Default: the
+   * origin the console was last used from.
    */
-  publicUrl?: string
+  publicUrl?: string | (() => string)
   /** The server's approvals extension (shown and decided in the console). */
   approvals?: () => ApprovalService | null
   webhooks?: { retryDelaysMs?: number[]; pollMs?: number; timeoutMs?: number }
   /** Verify each team's audit chain this often and notify webhooks of a failure (0: never). */
   verifyEveryMs?: number
+  /** Refresh the analytics rollups' planner statistics this often (0: never). */
+  analyzeEveryMs?: number
   now?: () => number
 }
 

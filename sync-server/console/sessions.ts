@@ -170,8 +170,10 @@ export async function readSession(
 ): Promise<ConsoleSessionRow | null> {
   const m = /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/.exec(cookie ?? '')
   if (!m) return null
+  // One round trip: the session and the member's current role (none once removed).
   const r = await deps.storage.sql.query<Record<string, unknown>>(
-    'SELECT * FROM console_sessions WHERE id = $1',
+    `SELECT s.*, m.role AS member_role FROM console_sessions s
+     LEFT JOIN members m ON m.team = s.team AND m.user_id = s.user_id WHERE s.id = $1`,
     [m[1]],
   )
   const row = r.rows[0]
@@ -180,13 +182,12 @@ export async function readSession(
   const stored = Buffer.from(String(row.secret_hash))
   if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null
   if (row.ended_at !== null || Number(row.expires_at) <= deps.now()) return null
-  const member = await deps.storage.getMember(String(row.team), String(row.user_id))
-  if (!member) return null
+  if (!row.member_role) return null
   return {
     id: String(row.id),
     team: String(row.team),
     user: String(row.user_id),
-    role: member.role,
+    role: row.member_role as Role,
     csrf: String(row.csrf),
     ip: String(row.ip),
     createdAt: Number(row.created_at),

@@ -1,8 +1,7 @@
-import { useEffect, useState } from 'react'
+import { lazy, Suspense, useEffect, useState } from 'react'
 import { CONSOLE_ACCESS, type ConsoleArea, type ConsoleSession } from '../../../contract/console'
 import { roleAtLeast } from '../../../contract/sync'
 import { ApiError, get, onSignedOut, post, setCsrf } from './api'
-import { AnalyticsPage } from './pages/AnalyticsPage'
 import { ApprovalsPage } from './pages/ApprovalsPage'
 import { AuditPage } from './pages/AuditPage'
 import { JoinPage } from './pages/JoinPage'
@@ -14,6 +13,15 @@ import { AccessPage } from './pages/AccessPage'
 import { WebhooksPage } from './pages/WebhooksPage'
 import { useHashPath } from './route'
 import { useTheme } from './ui/theme'
+
+// The charts library is most of the code: loaded when Analytics opens, not on the first page.
+const AnalyticsPage = lazy(() =>
+  import('./pages/AnalyticsPage').then((m) => ({ default: m.AnalyticsPage })),
+)
+
+// Asked for while React starts (the first page needs it before anything else).
+const firstSession = location.hash.startsWith('#/join') ? null : get<ConsoleSession>('/session')
+firstSession?.catch(() => {}) // a 401 is handled below, when the app has mounted
 
 interface NavItem {
   id: string
@@ -42,7 +50,7 @@ export function App() {
   useEffect(() => {
     if (joining) return
     let live = true
-    get<ConsoleSession>('/session').then(
+    ;(firstSession ?? get<ConsoleSession>('/session')).then(
       (s) => {
         setCsrf(s.csrf)
         if (live) setSession(s)
@@ -132,7 +140,11 @@ function Current({
     case 'audit':
       return <AuditPage />
     case 'analytics':
-      return <AnalyticsPage theme={theme} />
+      return (
+        <Suspense fallback={<p className="muted">Loading charts…</p>}>
+          <AnalyticsPage theme={theme} />
+        </Suspense>
+      )
     case 'webhooks':
       return <WebhooksPage />
     default:

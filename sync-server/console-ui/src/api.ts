@@ -30,7 +30,8 @@ export const API = '/admin/api'
 export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${API}${path}`, {
     method,
-    credentials: 'same-origin',
+    // 'include' (same origin only, by the CSP) matches the page's preload of /session.
+    credentials: 'include',
     headers: method === 'POST' ? { 'content-type': 'application/json', [CSRF_HEADER]: csrf } : {},
     ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
   })
