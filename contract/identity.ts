@@ -359,3 +359,72 @@ export function parseElevationDuration(text: string): number | null {
     ms += Number(m[1]) * (m[2] === 'h' ? 3600_000 : m[2] === 'm' ? 60_000 : 1_000)
   return ms
 }
+
+// ---------------------------------------------------------------------------------------------
+// The app's requests (`identity:*`): sign in with the team server's IdP (the system browser, or a
+// new tab in browser mode, comes back to a loopback listener of the main process), see the
+// effective role and elevation per team, ask for an elevation, end it, sign out.
+
+/** A team the app is signed in to (or holds a token for), as its server sees it now. */
+export interface TeamIdentity {
+  server: string
+  team: string
+  /** Signed in with single sign-on (refreshed by the app) or a token given by hand. */
+  sso: boolean
+  /** Null when the server could not be asked (then `error` says why). */
+  view: IdentityView | null
+  error?: string
+}
+
+const serverUrl = z
+  .string()
+  .url()
+  .max(2_000)
+  .refine((u) => /^https?:\/\//.test(u), 'an http(s) URL')
+const teamName = z.string().regex(TEAM_NAME_RE)
+
+export const identityRequests = {
+  /** Starts a sign-in: the URL to open in the browser, and the flow to wait for. */
+  'identity:signIn': z.object({ server: serverUrl, team: teamName.optional() }).strict(),
+  /** Waits for the browser to come back; joins `library` of the team when given. */
+  'identity:signInWait': z
+    .object({
+      flow: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+      library: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/)
+        .optional(),
+    })
+    .strict(),
+  'identity:cancel': z.object({ flow: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) }).strict(),
+  'identity:status': z.object({}).strict(),
+  'identity:elevate': z
+    .object({
+      team: teamName,
+      role: roleSchema,
+      durationMs: z.number().int().min(MIN_ELEVATION_MS).max(MAX_ELEVATION_MS),
+      reason: z.string().trim().min(3).max(1_000),
+      production: z.boolean().default(false),
+    })
+    .strict(),
+  'identity:endElevation': z
+    .object({ team: teamName, id: z.string().regex(/^[0-9a-f-]{36}$/) })
+    .strict(),
+  'identity:signOut': z.object({ team: teamName }).strict(),
+} as const satisfies Record<string, z.ZodType>
+
+export interface IdentityResults {
+  'identity:signIn': { flow: string; url: string }
+  'identity:signInWait': {
+    team: string
+    user: string
+    role: Role
+    /** The library joined, by id (`<team>/<library>`), when one was asked for. */
+    library: string | null
+  }
+  'identity:cancel': null
+  'identity:status': { teams: TeamIdentity[] }
+  'identity:elevate': Elevation
+  'identity:endElevation': Elevation
+  'identity:signOut': null
+}

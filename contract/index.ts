@@ -12,6 +12,7 @@ import { historyRequests, type HistoryEvents, type HistoryResults } from './hist
 import { settingsRequests, type SettingsEvents, type SettingsResults } from './settings'
 import { agentRequests, type AgentEvents, type AgentResults } from './agent'
 import { libraryRequests, type LibraryEvents, type LibraryResults } from './library'
+import { identityRequests, type IdentityResults } from './identity'
 import type { Result } from './errors'
 
 export * from './errors'
@@ -24,6 +25,7 @@ export * from './settings'
 export type * from './agent'
 export type * from './library'
 export type * from './approvals'
+export type * from './identity'
 
 /** Input schemas of every request, keyed by `domain:verb`. Main validates with these. */
 export const requestSchemas = {
@@ -35,6 +37,7 @@ export const requestSchemas = {
   ...settingsRequests,
   ...agentRequests,
   ...libraryRequests,
+  ...identityRequests,
 } as const
 
 type Schemas = typeof requestSchemas
@@ -49,7 +52,8 @@ export interface Results
     HistoryResults,
     SettingsResults,
     AgentResults,
-    LibraryResults {}
+    LibraryResults,
+    IdentityResults {}
 
 /** Every event stream, keyed by `domain:name`. */
 export interface Events

@@ -30,6 +30,8 @@ export interface Credential {
   server: string
   team: string
   token: string
+  /** Single sign-on: the server's refresh token (single use; each refresh stores the next). */
+  refresh?: string
 }
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0
@@ -53,6 +55,11 @@ export class CredentialStore {
   /** Where the tokens are (for the README and errors). */
   describe(): string {
     return this.encrypted ? 'the OS keychain (Electron safeStorage)' : `${this.file} (0600)`
+  }
+
+  /** Reads the file again next time (another process may have written it). */
+  reload(): void {
+    this.cache = null
   }
 
   list(): Credential[] {
@@ -95,12 +102,24 @@ export class CredentialStore {
     return this.list().find((c) => c.server === server && c.team === team)?.token ?? null
   }
 
+  /** A token given by hand replaces whatever was there (a single sign-on session included). */
   set(server: string, team: string, token: string): void {
+    this.setSession(server, team, token, null)
+  }
+
+  /** Stores a signed-in session: its access token and its refresh token, together. */
+  setSession(server: string, team: string, token: string, refresh: string | null): void {
     const next = [
       ...this.list().filter((c) => !(c.server === server && c.team === team)),
-      { server, team, token },
+      { server, team, token, ...(refresh ? { refresh } : {}) },
     ]
     this.write(next)
+  }
+
+  /** The refresh token of a signed-in session, or null (a token given by hand). */
+  refreshToken(server: string, team: string): string | null {
+    const r = this.list().find((c) => c.server === server && c.team === team)?.refresh
+    return typeof r === 'string' ? r : null
   }
 
   remove(server: string, team: string): void {

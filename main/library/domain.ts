@@ -27,6 +27,7 @@ import { searchPatterns } from './search'
 import { suggestTemplate } from './suggest'
 import { TeamTelemetry } from './telemetry'
 import { fillTemplate } from './template'
+import { registerIdentityHandlers } from './identity-domain'
 
 export interface LibraryDomainOptions {
   /** Electron's safeStorage, where the desktop app has it. */
@@ -168,6 +169,8 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   }
 
   const { router } = deps
+  // Single sign-on and elevation (`identity:*`), on the same libraries and credentials.
+  const stopIdentity = registerIdentityHandlers(router, ready)
   router.handle('library:list', async () => (await ready()).hub.list())
   router.handle('library:open', async ({ id, stateVector }) => {
     const l = await ready()
@@ -483,6 +486,7 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   return {
     name: 'library',
     async dispose() {
+      stopIdentity()
       stopAgentAudit?.()
       telemetry?.stop()
       queue?.stop()

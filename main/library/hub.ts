@@ -515,6 +515,28 @@ export class LibraryHub {
       : { telemetry: DEFAULT_TELEMETRY, chosen: false }
   }
 
+  /** A team's token changed (a refreshed sign-in): its documents reconnect with it. */
+  tokenChanged(server: string, team: string): void {
+    const token = this.options.credentials.get(server, team)
+    if (!token) return
+    for (const e of this.entries.values())
+      if (e.team === team && e.server === server) {
+        if (e.client) e.client.setToken(token)
+        else if (this.options.connect) this.startSync(e)
+      }
+  }
+
+  /** A team's sign-in ended (refused at refresh): its documents stop, saying why. */
+  signedOut(server: string, team: string, reason: string): void {
+    for (const e of this.entries.values()) {
+      if (e.team !== team || e.server !== server) continue
+      e.client?.destroy()
+      e.client = undefined
+      e.sync = { ...e.sync, state: 'refused', reason }
+      if (e.kind === 'team') this.options.events.info(this.info(e))
+    }
+  }
+
   teams(): string[] {
     return [...new Set([...this.entries.values()].filter((e) => e.team).map((e) => e.team!))]
   }

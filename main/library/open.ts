@@ -7,6 +7,7 @@ import { resolveAppRoot } from '../config/paths'
 import { CredentialStore, type SecretCipher } from './credentials'
 import { parseLibraryFile } from './formats'
 import { LibraryHub, type HubEvents } from './hub'
+import { SessionKeeper } from './sso-keeper'
 import { LibraryStore } from './store'
 
 /** The library folder in the data dir: its database, lock and credentials. */
@@ -49,6 +50,8 @@ export interface Libraries {
   store: LibraryStore
   hub: LibraryHub
   credentials: CredentialStore
+  /** Single sign-on sessions, refreshed before they expire (the app), or on demand (the CLI). */
+  sessions: SessionKeeper
   /** A pattern's template risk, cached by its command and tags until either changes. */
   risk(library: string, pattern: Pattern, compute: () => Risk): Risk
   close(): Promise<void>
@@ -87,10 +90,16 @@ export async function openLibraries(options: OpenOptions): Promise<Libraries> {
       maxBackoffMs: options.maxBackoffMs,
     })
     const risks = new Map<string, Risk>()
+    const sessions = new SessionKeeper(credentials, {
+      token: (server, team) => hub.tokenChanged(server, team),
+      lost: (server, team, reason) => hub.signedOut(server, team, reason),
+    })
+    if (options.connect) sessions.start()
     return {
       store,
       hub,
       credentials,
+      sessions,
       risk(library, pattern, compute) {
         const key = `${library}\u0000${pattern.id}\u0000${pattern.command}\u0000${pattern.tags.join(',')}`
         let r = risks.get(key)
@@ -102,6 +111,7 @@ export async function openLibraries(options: OpenOptions): Promise<Libraries> {
         return r
       },
       async close() {
+        sessions.stop()
         await hub.close()
         await store.close()
       },

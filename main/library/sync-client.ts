@@ -114,6 +114,15 @@ export class SyncClient {
     this.provider.connect()
   }
 
+  /** A new token (a refreshed sign-in): reconnects with it when online. */
+  setToken(token: string): void {
+    this.provider.params = { ...this.provider.params, token }
+    if (!this.online) return
+    if (this.state.state === 'refused') return this.connect()
+    this.provider.disconnect()
+    this.provider.connect()
+  }
+
   /** Goes offline on purpose: edits are kept and sent on `connect`. */
   disconnect(): void {
     this.online = false

@@ -18,7 +18,7 @@ export interface TeamEndpoint {
 
 const TIMEOUT_MS = 15_000
 
-async function call<T>(
+export async function call<T>(
   endpoint: TeamEndpoint,
   method: 'GET' | 'POST',
   path: string,

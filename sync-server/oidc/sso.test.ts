@@ -320,3 +320,106 @@ describe('the IdP’s keys', () => {
     }
   })
 })
+
+describe('hostile input', () => {
+  const post = (path: string, body: string, type = 'application/x-www-form-urlencoded') =>
+    fetch(`${s.base}${path}`, { method: 'POST', headers: { 'content-type': type }, body })
+
+  it('answers malformed token requests with OAuth errors, quickly, and keeps serving', async () => {
+    const started = performance.now()
+    const cases: Array<[string, string, number]> = [
+      ['grant_type=password&username=a&password=b', 'unsupported_grant_type', 400],
+      ['grant_type=refresh_token&refresh_token=' + 'A'.repeat(200), 'invalid_grant', 400],
+      ['grant_type=refresh_token&refresh_token=%00%1b%5b31m', 'invalid_grant', 400],
+      [
+        'grant_type=authorization_code&code=nope&code_verifier=x&redirect_uri=x',
+        'invalid_grant',
+        400,
+      ],
+      [
+        `grant_type=${encodeURIComponent(DEVICE_GRANT)}&device_code=${'b'.repeat(43)}`,
+        'invalid_grant',
+        400,
+      ],
+    ]
+    for (const [body, error, status] of cases) {
+      const r = await post(IDENTITY_PATHS.token, body)
+      expect(r.status, body.slice(0, 60)).toBe(status)
+      expect(((await r.json()) as { error: string }).error).toBe(error)
+    }
+    // Twice the same parameter, a body too big, a body of the wrong type.
+    expect((await post(IDENTITY_PATHS.token, 'grant_type=refresh_token&grant_type=x')).status).toBe(
+      400,
+    )
+    expect((await post(IDENTITY_PATHS.token, 'x='.padEnd(100_000, 'a'))).status).toBe(413)
+    expect((await post(IDENTITY_PATHS.token, '<xml/>', 'text/xml')).status).toBe(415)
+    expect((await post(IDENTITY_PATHS.token, '['.repeat(50_000), 'application/json')).status).toBe(
+      413,
+    )
+    expect(
+      (await post(IDENTITY_PATHS.token, '{"grant_type":["a"]}', 'application/json')).status,
+    ).toBe(400)
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect((await fetch(`${s.base}${IDENTITY_PATHS.config}`)).status).toBe(200)
+  })
+
+  it('refuses callbacks it did not start, and bad authorize parameters', async () => {
+    for (const q of [
+      '',
+      '?state=x',
+      `?state=${'s'.repeat(500)}&code=c`,
+      '?state=%00%1b&code=c',
+      '?error=access_denied',
+    ]) {
+      const r = await fetch(`${s.base}${IDENTITY_PATHS.callback}${q}`, { redirect: 'manual' })
+      expect(r.status, q).toBe(400)
+      expect(r.headers.get('location')).toBeNull()
+    }
+    const url = new URL(`${s.base}${IDENTITY_PATHS.authorize}`)
+    url.searchParams.set('redirect_uri', 'http://127.0.0.1:9/cb')
+    url.searchParams.set('state', 'short')
+    url.searchParams.set('code_challenge_method', 'plain')
+    const r = await fetch(url, { redirect: 'manual' })
+    expect(r.status).toBe(302)
+    const back = new URL(r.headers.get('location')!)
+    expect(back.origin + back.pathname).toBe('http://127.0.0.1:9/cb')
+    expect(back.searchParams.get('error')).toBe('invalid_request')
+    const team = await fetch(
+      `${s.base}${IDENTITY_PATHS.console}?team=${encodeURIComponent('../x')}`,
+      {
+        redirect: 'manual',
+      },
+    )
+    expect(team.status).toBe(400)
+  })
+
+  it('keeps the mapping to admins and validates it', async () => {
+    idp.setGroups('lea', ['platform-eng'])
+    const eng = await appTokens('lea')
+    expect((await s.api(eng.access_token, 'GET', IDENTITY_PATHS.mapping)).status).toBe(403)
+    const adminToken = await s.admin
+      .tokenCreate({ team: 'platform', user: 'root', role: 'admin', ttl: '1h' })
+      .then((t) => t.token)
+    const got = await s.api(adminToken, 'GET', IDENTITY_PATHS.mapping)
+    expect((got.body.rules as unknown[]).length).toBe(3)
+    for (const bad of [
+      { rules: [{ match: 'group', value: 'x', role: 'god' }] },
+      { rules: [{ match: 'claim', value: 'x', role: 'admin' }] },
+      {
+        rules: Array.from({ length: 500 }, () => ({
+          match: 'group',
+          value: 'g',
+          role: 'readonly',
+        })),
+      },
+      { rules: [], extra: 1 },
+    ]) {
+      const r = await s.api(adminToken, 'POST', IDENTITY_PATHS.mapping, bad)
+      expect(r.status).toBe(400)
+    }
+    expect((await s.api('garbage', 'GET', IDENTITY_PATHS.mapping)).status).toBe(401)
+    expect(
+      ((await s.api(adminToken, 'GET', IDENTITY_PATHS.mapping)).body.rules as unknown[]).length,
+    ).toBe(3)
+  })
+})

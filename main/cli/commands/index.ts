@@ -31,6 +31,7 @@ export const commands: Array<RegisterCommands | LazyCommands> = [
   { names: ['eval'], load: async () => (await import('./eval')).registerEvalCommands },
   { names: ['patterns'], load: async () => (await import('./patterns')).registerPatternsCommands },
   { names: ['approval'], load: async () => (await import('./approval')).registerApprovalCommands },
+  { names: ['team'], load: async () => (await import('./team')).registerTeamCommands },
   { names: ['mcp'], load: async () => (await import('./mcp')).registerMcpCommand },
   { names: ['hook'], load: async () => (await import('./hook')).registerHookCommands },
 ]
