@@ -261,6 +261,9 @@ test('an admin runs the team from the console', async ({ browser }) => {
   await expect(app.getByTestId('approval-state')).toContainText('Approved by ada: go ahead', {
     timeout: 30_000,
   })
+  // Ben runs exactly the approved command: the run is reported to the team (and shown in his app).
+  await app.getByTestId('param-form').getByRole('button', { name: /^Run/ }).click()
+  await expect(app.getByTestId('library-panel')).toBeHidden()
   await expect.poll(() => hooks.map((h) => h.event)).toContain('approval.decided')
   await page('Webhooks', admin, async () => {
     await expect(admin.getByTestId('deliveries')).toContainText('delivered')
@@ -324,6 +327,16 @@ test('an admin runs the team from the console', async ({ browser }) => {
     timeout: 30_000,
   })
   await shot(admin, 'console-settings')
+
+  // Ben's app shows the team's choice and exactly what it sent.
+  await app.getByTestId('status-sync').click()
+  await app.getByTestId('telemetry-tab').click()
+  const team = app.getByTestId('telemetry-team')
+  await expect(team).toContainText('Sent: what you do with AI suggestions', { timeout: 30_000 })
+  await expect(team).toContainText('Chosen by ada')
+  await expect(app.getByTestId('telemetry-view')).toContainText('"kind": "command.run"')
+  await shot(app, 'app-telemetry')
+  await app.keyboard.press('Escape')
 
   // Audit: filter, verify the chain, export it.
   await page('Audit log', admin, async () => {
