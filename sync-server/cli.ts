@@ -284,26 +284,24 @@ export function buildProgram(): Command {
       .requiredOption('--user <user>', 'the member signing in')
       .option('--port <port>', 'the server’s port (default: the running server’s, else 4455)')
       .option('--url <url>', 'the server’s public URL (e.g. https://sync.example.com)'),
-  ).action((opts) =>
-    withTarget(opts, async (t) => {
+  ).action((opts) => {
+    // Checked before a code is issued: a bad option must not leave a usable link behind.
+    const url = opts.url !== undefined ? publicUrl(opts.url) : null
+    const givenPort = opts.port !== undefined ? parsePort(opts.port) : null
+    return withTarget(opts, async (t) => {
       const r = (await t.call('consoleSignin', { team: opts.team, user: opts.user })) as {
         code: string
         expiresAt: number
         role: string
         port: number | null
       }
-      let base: string
-      if (opts.url) base = publicUrl(opts.url)
-      else {
-        const port = opts.port !== undefined ? parsePort(opts.port) : (r.port ?? 4455)
-        base = `http://127.0.0.1:${port}`
-      }
+      const base = url ?? `http://127.0.0.1:${givenPort ?? r.port ?? 4455}`
       console.error(
         `one-time link for ${opts.user} (${r.role} in ${opts.team}), valid until ${new Date(r.expiresAt).toISOString()}:`,
       )
       console.log(`${base}/admin/signin?code=${r.code}`)
-    }),
-  )
+    })
+  })
 
   const token = program.command('token').description('mint, list and revoke access tokens')
   storageOptions(
