@@ -15,6 +15,7 @@ import { dialectOf, Palette } from './palette/Palette'
 import { SettingsPanel, type SettingsSection } from './settings/SettingsPanel'
 import { LibraryPanel, type LibraryStart } from './library/LibraryPanel'
 import { useLibraries } from './library/use-library'
+import { useTeamIdentity } from './identity/use-identity'
 import { AgentApprovals } from './agents/AgentApprovals'
 import { StatusBar } from './StatusBar'
 import { TabBar, type TabSummary } from './TabBar'
@@ -45,6 +46,7 @@ export function App({ api, connection }: Props) {
   const llm = useLlmState(api)
   const historyStatus = useHistoryStatus(api)
   const { libraries } = useLibraries(api)
+  const identities = useTeamIdentity(api, libraries)
   const theme = settings?.appearance.theme ?? 'system'
   const dark = theme === 'system' ? prefersDark : theme === 'dark'
   const [info, setInfo] = useState<AppInfo | null>(null)
@@ -309,6 +311,7 @@ export function App({ api, connection }: Props) {
         llm={llm}
         history={historyStatus}
         libraries={libraries}
+        identities={identities}
         onOpenLibrary={() => setPanel({ kind: 'library' })}
       />
     </div>

@@ -1,7 +1,8 @@
-import type { AppInfo, HistoryStatus, LibraryInfo, LlmState } from '../../../contract'
+import type { AppInfo, HistoryStatus, LibraryInfo, LlmState, TeamIdentity } from '../../../contract'
 import { repairCommandOf } from './history/HistoryHealth'
 import type { ConnectionState } from '../api/socket-bridge'
 import { describeSync } from './library/SyncStatus'
+import { describeAccess, useNow } from './identity/use-identity'
 import type { PaneStatus } from './TerminalPane'
 
 interface Props {
@@ -12,6 +13,8 @@ interface Props {
   history?: HistoryStatus | null
   /** Libraries with their team sync state. */
   libraries?: LibraryInfo[]
+  /** The teams signed in to, with the effective role and any elevation (`identity:status`). */
+  identities?: TeamIdentity[]
   onOpenLibrary?(): void
 }
 
@@ -22,9 +25,11 @@ export function StatusBar({
   llm,
   history,
   libraries = [],
+  identities = [],
   onOpenLibrary,
 }: Props) {
   const sync = describeSync(libraries)
+  const access = describeAccess(identities, useNow())
   const home = info?.homeDir
   const cwd =
     status?.cwd && home && status.cwd.startsWith(home)
@@ -65,6 +70,17 @@ export function StatusBar({
       >
         {sync.text}
       </button>
+      {access && (
+        <button
+          type="button"
+          className={`status-item status-access${access.elevated ? ' tone-elevated' : ''}`}
+          data-testid="status-access"
+          title={`${access.detail}\nYour access: open the libraries`}
+          onClick={onOpenLibrary}
+        >
+          {access.text}
+        </button>
+      )}
       {info?.host === 'browser' && (
         <span className={`status-item conn-${connection}`} data-testid="status-connection">
           {connection === 'open' ? 'browser mode' : connection}

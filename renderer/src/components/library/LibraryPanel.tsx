@@ -10,6 +10,8 @@ import { ParameterForm } from './ParameterForm'
 import { PatternEditor } from './PatternEditor'
 import { PresenceDots } from './PresenceDots'
 import { TelemetryView } from './TelemetryView'
+import { SsoJoin } from '../identity/SsoJoin'
+import { TeamAccess } from '../identity/TeamAccess'
 import { useApprovals, useLibraries, useLibraryReplica } from './use-library'
 import './library.css'
 
@@ -41,6 +43,7 @@ type View =
   | { kind: 'join' }
   | { kind: 'approvals' }
   | { kind: 'telemetry' }
+  | { kind: 'access' }
   | { kind: 'transfer' }
 
 /**
@@ -235,6 +238,15 @@ export function LibraryPanel({ api, target, start, onClose }: Props) {
               What is sent
             </button>
           )}
+          {teams && (
+            <button
+              type="button"
+              data-testid="access-tab"
+              onClick={() => setView({ kind: 'access' })}
+            >
+              Your access
+            </button>
+          )}
         </nav>
       </header>
       {info && <LibraryBanner api={api} info={info} />}
@@ -406,6 +418,7 @@ export function LibraryPanel({ api, target, start, onClose }: Props) {
           <ApprovalsView api={api} approvals={approvals} errors={approvalErrors} me={me} />
         )}
         {view.kind === 'telemetry' && <TelemetryView api={api} />}
+        {view.kind === 'access' && <TeamAccess api={api} />}
         {view.kind === 'transfer' && (
           <Transfer api={api} library={libraryId} readOnly={info?.readOnly ?? true} />
         )}
@@ -603,6 +616,7 @@ function JoinForm({
           {error}
         </p>
       )}
+      <SsoJoin api={api} server={server} library={library} onJoined={onJoined} />
       <div className="card-actions">
         <button type="submit" className="primary" disabled={!server || !token || !library}>
           Join
