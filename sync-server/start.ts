@@ -4,8 +4,8 @@ import { readPackageVersion } from '../main/config/paths'
 import { createAdmin } from './admin/admin'
 import { createApprovals, type ApprovalService } from './approvals/approvals'
 import { createConsole } from './console'
-import { createElevation } from './elevation'
-import { createSso } from './oidc'
+import { createElevation, type ElevationService } from './elevation'
+import { createSso, type SsoExtension } from './oidc'
 import type { SsoSettings } from './oidc/config'
 import { ensureConsoleSchema } from './console/schema'
 import { consoleSigninOperation } from './console/signin-operation'
@@ -62,6 +62,8 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
     // Before the first event arrives: the console's analytics rollups are fed by a trigger.
     await ensureConsoleSchema(backend.storage)
     let approvals: ApprovalService | null = null
+    let elevation: ElevationService | null = null
+    let sso: SsoExtension | null = null
     // Single sign-on's redirect URI is built on the public URL (the port is known once listening).
     let listening = `http://${config.host}:${config.port}`
     const server = createSyncServer({
@@ -75,11 +77,14 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
       trustProxy: config.trustProxy,
       extensions: [
         (deps) => (approvals = createApprovals(deps)),
-        (deps) => createElevation(deps),
+        (deps) => (elevation = createElevation(deps)),
         ...(config.sso
           ? [
               (deps: ExtensionDeps) =>
-                createSso(deps, { ...config.sso!, publicUrl: () => config.publicUrl ?? listening }),
+                (sso = createSso(deps, {
+                  ...config.sso!,
+                  publicUrl: () => config.publicUrl ?? listening,
+                })),
             ]
           : []),
         (deps) =>
@@ -88,6 +93,7 @@ export async function runServer(config: RunConfig): Promise<RunningServer> {
             // Links in invites and Slack messages: the configured URL, else this server's own.
             publicUrl: () => config.publicUrl ?? listening,
             approvals: () => approvals,
+            identity: () => ({ sso, elevation }),
           }),
       ],
     })

@@ -16,6 +16,7 @@ import { accessRoutes, isHttps } from './routes/access'
 import { approvalRoutes } from './routes/approvals'
 import { auditRoutes } from './routes/audit'
 import { insightRoutes } from './routes/insights'
+import { identityRoutes } from './routes/identity'
 import { libraryRoutes } from './routes/libraries'
 import { memberRoutes, redeemInvite } from './routes/members'
 import { policyRoutes } from './routes/policy'
@@ -131,6 +132,7 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
     ...approvalRoutes(services),
     ...auditRoutes(services, verify),
     ...insightRoutes(services),
+    ...identityRoutes(services),
   ]
 
   // Webhooks: approvals (requested, decided), and what commits record (blocked, policy).

@@ -4,6 +4,8 @@ import { roleAtLeast } from '../../contract/sync'
 import type { Admin } from '../admin/admin'
 import type { AuditDraft } from '../audit/chain'
 import type { ApprovalService } from '../approvals/approvals'
+import type { ElevationService } from '../elevation'
+import type { SsoExtension } from '../oidc'
 import type { Principal } from '../rooms/connection'
 import type { ExtensionDeps } from '../server'
 import { ConsoleError } from './http'
@@ -19,6 +21,8 @@ export interface ConsoleOptions {
    * origin the console was last used from.
    */
   publicUrl?: string | (() => string)
+  /** Single sign-on and elevation (`oidc/`, `elevation/`): the mapping editor and elevations. */
+  identity?: () => { sso: SsoExtension | null; elevation: ElevationService | null }
   /** The server's approvals extension (shown and decided in the console). */
   approvals?: () => ApprovalService | null
   webhooks?: { retryDelaysMs?: number[]; pollMs?: number; timeoutMs?: number }

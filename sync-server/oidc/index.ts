@@ -13,12 +13,7 @@ import { TEAM_NAME_RE, roleAtLeast } from '../../contract/sync'
 import { ConsoleError, parseInput, readJson, sendError, sendJson, sendPage } from '../console/http'
 import { RateLimiter } from '../console/rate-limit'
 import { isHttps } from '../console/routes/access'
-import {
-  SESSION_TTL_MS,
-  exchangeSigninCode,
-  issueSigninCode,
-  sessionCookie,
-} from '../console/sessions'
+import { SESSION_TTL_MS, openConsoleSession, sessionCookie } from '../console/sessions'
 import { ensureConsoleSchema } from '../console/schema'
 import type { ExtensionDeps, HttpExtension } from '../server'
 import { bearerToken, peekTeam, readForm } from './http'
@@ -287,14 +282,10 @@ export function createSso(deps: ExtensionDeps, options: SsoOptions): SsoExtensio
     // The console: a console session of the team's, opened through its own one-time code.
     try {
       const { session } = await sessions.open(identity, team, 'console', ip)
-      const sessionDeps = { storage: deps.storage, commit: deps.commit, now }
-      const { code } = await issueSigninCode(sessionDeps, {
-        team,
-        user: session.user,
-        createdBy: 'sso',
-        ttlMs: 60_000,
-      })
-      const done = await exchangeSigninCode(sessionDeps, code, ip)
+      const done = await openConsoleSession(
+        { storage: deps.storage, commit: deps.commit, now },
+        { team, user: session.user, ip, via: 'sso' },
+      )
       if (!done) throw new SsoDenied('access_denied', 'the console session could not be opened')
       await setConsoleSession(deps.storage.sql, session.id, done.session.id)
       res.writeHead(303, {

@@ -11,6 +11,8 @@ import { PolicyPage } from './pages/PolicyPage'
 import { SettingsPage } from './pages/SettingsPage'
 import { AccessPage } from './pages/AccessPage'
 import { WebhooksPage } from './pages/WebhooksPage'
+import { IdentityPage } from './pages/IdentityPage'
+import { SsoSignIn } from './pages/SsoSignIn'
 import { useHashPath } from './route'
 import { useTheme } from './ui/theme'
 
@@ -39,6 +41,7 @@ const NAV: NavItem[] = [
   { id: 'analytics', label: 'Analytics', area: 'analytics' },
   { id: 'webhooks', label: 'Webhooks', area: 'webhooks' },
   { id: 'settings', label: 'Settings', area: 'settingsView' },
+  { id: 'identity', label: 'Sign-in & elevation', area: 'session' },
 ]
 
 export function App() {
@@ -147,6 +150,8 @@ function Current({
       )
     case 'webhooks':
       return <WebhooksPage />
+    case 'identity':
+      return <IdentityPage session={session} />
     default:
       return <SettingsPage canEdit={can('settingsEdit')} />
   }
@@ -157,7 +162,11 @@ function SignedOut() {
     <main className="center signed-out">
       <h1>cmdai team console</h1>
       <p>You are not signed in (or your session ended).</p>
-      <p>Ask for a one-time sign-in link on the server:</p>
+      <SsoSignIn />
+      <p>
+        Or ask for a one-time sign-in link on the server (with single sign-on on, the break-glass
+        way in, audited as such):
+      </p>
       <pre>
         <code>cmdai-sync admin-url --data DIR --team TEAM --user YOU</code>
       </pre>
