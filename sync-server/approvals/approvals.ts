@@ -11,9 +11,9 @@ import {
   type Approval,
   type ApprovalStatus,
 } from '../../contract/approvals'
-import type { ErrorCode } from '../../contract/errors'
 import { roleAtLeast, type ClientEvent } from '../../contract/sync'
 import type { AuditDraft } from '../audit/chain'
+import { ConsoleError, readJson, sendJson as send } from '../console/http'
 import { ensureConsoleSchema } from '../console/schema'
 import type { Principal } from '../rooms/connection'
 import type { ExtensionDeps, HttpExtension } from '../server'
@@ -47,16 +47,6 @@ export interface ApprovalDeps extends Omit<ExtensionDeps, 'logger'> {
 /** The server extension (`createSyncServer({ extensions: [createApprovals] })`). */
 export function createApprovals(deps: ExtensionDeps): ApprovalService {
   return new ApprovalService(deps)
-}
-
-export class ApprovalHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
 }
 
 const MAX_PENDING_PER_TEAM = 1_000
@@ -123,9 +113,9 @@ export class ApprovalService implements HttpExtension {
         const body = await readJson(req, this.deps.maxBodyBytes)
         return (send(res, 200, await this.decide(principal, approval.id, body)), true)
       }
-      throw new ApprovalHttpError(404, 'not_found', 'no such endpoint')
+      throw new ConsoleError(404, 'not_found', 'no such endpoint')
     } catch (err) {
-      if (err instanceof ApprovalHttpError)
+      if (err instanceof ConsoleError)
         send(res, err.status, { code: err.code, message: err.message })
       else
         send(res, 503, {
@@ -166,18 +156,18 @@ export class ApprovalService implements HttpExtension {
   async decide(p: Principal, id: string, body: unknown): Promise<Approval> {
     const approval = await this.visibleApproval(p, id)
     if (!canApprove(p))
-      throw new ApprovalHttpError(403, 'forbidden', 'only admins and engineers decide approvals')
+      throw new ConsoleError(403, 'forbidden', 'only admins and engineers decide approvals')
     if (approval.requester === p.user)
-      throw new ApprovalHttpError(403, 'forbidden', 'nobody approves their own request')
+      throw new ConsoleError(403, 'forbidden', 'nobody approves their own request')
     const parsed = approvalDecisionSchema.safeParse(body)
     if (!parsed.success)
-      throw new ApprovalHttpError(
+      throw new ConsoleError(
         400,
         'invalid_input',
         'decision: approve or deny, with an optional comment',
       )
     if (approval.status !== 'pending')
-      throw new ApprovalHttpError(409, 'conflict', `this request is already ${approval.status}`)
+      throw new ConsoleError(409, 'conflict', `this request is already ${approval.status}`)
     const now = this.now()
     const approved = parsed.data.decision === 'approve'
     const comment = this.deps.redact(parsed.data.comment)
@@ -206,7 +196,7 @@ export class ApprovalService implements HttpExtension {
     })
     if (!decided) {
       const current = await getApproval(this.deps.storage.sql, id)
-      throw new ApprovalHttpError(
+      throw new ConsoleError(
         409,
         'conflict',
         `this request is already ${current?.status === 'pending' ? 'expired' : (current?.status ?? 'gone')}`,
@@ -230,7 +220,7 @@ export class ApprovalService implements HttpExtension {
       'approvals',
     )
     if (!auth.ok)
-      throw new ApprovalHttpError(
+      throw new ConsoleError(
         auth.code === 4403 || auth.code === 4405 ? 403 : 401,
         'forbidden',
         auth.reason,
@@ -246,7 +236,7 @@ export class ApprovalService implements HttpExtension {
     await this.ready
     const approval = id.length <= 128 ? await getApproval(this.deps.storage.sql, id) : null
     if (!approval || !this.visible(p, approval))
-      throw new ApprovalHttpError(404, 'not_found', 'no such approval')
+      throw new ConsoleError(404, 'not_found', 'no such approval')
     return approval
   }
 
@@ -255,14 +245,14 @@ export class ApprovalService implements HttpExtension {
     const parsed = approvalRequestSchema.safeParse(await readJson(req, this.deps.maxBodyBytes))
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      throw new ApprovalHttpError(
+      throw new ConsoleError(
         400,
         'invalid_input',
         `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
       )
     }
     if ((await countPending(this.deps.storage.sql, p.team)) >= MAX_PENDING_PER_TEAM)
-      throw new ApprovalHttpError(429, 'unavailable', 'too many pending approvals in this team')
+      throw new ConsoleError(429, 'unavailable', 'too many pending approvals in this team')
     const body = parsed.data
     const now = this.now()
     const approval: Approval = {
@@ -419,30 +409,4 @@ function teamOf(token: string | null): string {
   } catch {
     return ''
   }
-}
-
-async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-    throw new ApprovalHttpError(415, 'invalid_input', 'send application/json')
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > max) throw new ApprovalHttpError(413, 'invalid_input', `body over ${max} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new ApprovalHttpError(400, 'invalid_input', 'body is not JSON')
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  })
-  res.end(JSON.stringify(body))
 }

@@ -6,7 +6,7 @@ import { openPostgres } from '../storage/sql-client'
 import { createSqlStorage, type Storage } from '../storage/storage'
 import { freshDataDir, tempRoot } from '../testing/harness'
 import { startPostgres, type PostgresInstance } from '../testing/services'
-import { percentile } from './analytics'
+import { percentile, weekSplit } from './analytics'
 import { startConsoleServer, type ConsoleTestServer } from './testing'
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 240_000 })
@@ -226,5 +226,23 @@ describe('percentiles from the histogram', () => {
     expect(percentile(b, 0.5)).toBe(100)
     expect(percentile(b, 0.75)).toBe(150)
     expect(percentile(new Array(15).fill(0), 0.5)).toBeNull()
+  })
+})
+
+describe('long periods read whole weeks and the days around them', () => {
+  it('covers every day of the period exactly once', () => {
+    for (let from = -20; from < 40; from++)
+      for (let to = from; to < from + 60; to++) {
+        const [headEnd, tailStart, w0, w1] = weekSplit(from, to)
+        const seen = new Map<number, number>()
+        const see = (d: number) => seen.set(d, (seen.get(d) ?? 0) + 1)
+        for (let d = from; d <= headEnd; d++) see(d)
+        for (let w = w0; w <= w1; w++) for (let d = w * 7; d < w * 7 + 7; d++) see(d)
+        for (let d = tailStart; d <= to; d++) see(d)
+        expect([...seen.keys()].sort((a, b) => a - b)).toEqual(
+          Array.from({ length: to - from + 1 }, (_, i) => from + i),
+        )
+        expect([...seen.values()].every((n) => n === 1)).toBe(true)
+      }
   })
 })

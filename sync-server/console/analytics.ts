@@ -16,7 +16,7 @@ const num = (v: unknown) => Number(v ?? 0)
 /**
  * The team's usage over the last `days` UTC days (today included), from the rollups the
  * `client_events` trigger maintains (`schema.ts`): a handful of indexed range scans over
- * per-day aggregates, however many raw events there are.
+ * per-day (and, for long periods, per-week) aggregates, however many raw events there are.
  */
 export async function computeAnalytics(
   db: SqlClient,
@@ -28,14 +28,25 @@ export async function computeAnalytics(
   const today = Math.floor(now / DAY_MS)
   const from = today - days + 1
   // A client clock a little ahead still lands in the chart (tomorrow at most).
-  const range = [team, from, today + 1]
+  const to = today + 1
   const where = 'team = $1 AND day BETWEEN $2 AND $3'
   const q = (sql: string, extra: unknown[] = []) =>
-    db.query<Row>(sql, [...range, ...extra]).then((r) => r.rows)
+    db.query<Row>(sql, [team, from, to, ...extra]).then((r) => r.rows)
+  // The wide rollups: whole weeks from the weekly tables, the ragged ends from the daily ones
+  // ($4..$7 after the range; `extra` follows at $8).
+  const split = weekSplit(from, to)
+  const spanQ = (sql: string, extra: unknown[] = []) => q(sql, [...split, ...extra])
+  const span = (table: string, cols: string) =>
+    `(SELECT ${cols} FROM ${table}
+       WHERE team = $1 AND (day BETWEEN $2 AND $4 OR day BETWEEN $5 AND $3)
+     UNION ALL
+     SELECT ${cols} FROM ${table}_week WHERE team = $1 AND week BETWEEN $6 AND $7) AS x`
   const sums = SUGGESTION_DECISIONS.map((d) => `sum(${d})::float8 AS ${d}`).join(', ')
   const [perDay, perMember, perModel, latency, outcomes, patterns, commands] = await Promise.all([
     q(`SELECT day, ${sums} FROM analytics_ai_day WHERE ${where} GROUP BY 1`),
-    q(`SELECT user_id, ${sums} FROM analytics_ai_member WHERE ${where} GROUP BY 1`),
+    spanQ(
+      `SELECT user_id, ${sums} FROM ${span('analytics_ai_member', `user_id, ${SUGGESTION_DECISIONS.join(', ')}`)} GROUP BY 1`,
+    ),
     q(
       `SELECT model, ${sums}, sum(latency_sum)::float8 AS ls, sum(latency_n)::float8 AS ln
        FROM analytics_ai_model WHERE ${where} GROUP BY 1`,
@@ -48,16 +59,16 @@ export async function computeAnalytics(
        FROM analytics_outcomes WHERE ${where} GROUP BY 1, 2`,
     ),
     // One pass over the patterns: the most run and the most failing.
-    q(
+    spanQ(
       `WITH g AS (
          SELECT library, pattern_id, sum(runs)::float8 AS runs, sum(failures)::float8 AS f
-         FROM analytics_patterns WHERE ${where} GROUP BY 1, 2)
+         FROM ${span('analytics_patterns', 'library, pattern_id, runs, failures')} GROUP BY 1, 2)
        (SELECT 'top' AS list, * FROM g ORDER BY runs DESC, library, pattern_id LIMIT ${TOP})
        UNION ALL
        (SELECT 'failing', * FROM g WHERE f > 0 ORDER BY f DESC, runs, library, pattern_id LIMIT ${TOP})`,
     ),
-    q(
-      `SELECT command, sum(n)::float8 AS n FROM analytics_command_exits WHERE ${where}
+    spanQ(
+      `SELECT command, sum(n)::float8 AS n FROM ${span('analytics_command_exits', 'command, n')}
        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${TOP}`,
     ),
   ])
@@ -73,9 +84,10 @@ export async function computeAnalytics(
         ),
     commands.length === 0
       ? []
-      : q(
-          `SELECT command, exit_code, sum(n)::float8 AS n FROM analytics_command_exits
-           WHERE ${where} AND command = ANY($4::text[]) GROUP BY 1, 2`,
+      : spanQ(
+          `SELECT command, exit_code, sum(n)::float8 AS n
+           FROM ${span('analytics_command_exits', 'command, exit_code, n')}
+           WHERE command = ANY($8::text[]) GROUP BY 1, 2`,
           [commands.map((r) => String(r.command))],
         ),
   ])
@@ -184,6 +196,18 @@ export async function computeAnalytics(
   }
 }
 
+/**
+ * Splits days `from..to` into whole weeks (`day / 7`) and the days before and after them:
+ * `[headEnd, tailStart, firstWeek, lastWeek]`, the head being `from..headEnd` and the tail
+ * `tailStart..to` (either may be empty, as may the weeks).
+ */
+export function weekSplit(from: number, to: number): [number, number, number, number] {
+  const firstWeek = Math.ceil(from / 7)
+  const lastWeek = Math.floor((to + 1) / 7) - 1
+  if (firstWeek > lastWeek) return [to, to + 1, 1, 0]
+  return [firstWeek * 7 - 1, (lastWeek + 1) * 7, firstWeek, lastWeek]
+}
+
 function zeroDecisions(): Record<SuggestionDecision, number> {
   return { ran: 0, edited: 0, copied: 0, cancelled: 0, blocked: 0 }
 }
@@ -212,6 +236,9 @@ export const ROLLUP_TABLES = [
   'analytics_patterns',
   'analytics_pattern_exits',
   'analytics_command_exits',
+  'analytics_ai_member_week',
+  'analytics_patterns_week',
+  'analytics_command_exits_week',
 ] as const
 
 /**

@@ -44,6 +44,17 @@ const EXPECTED: Record<string, Role> = {
   'POST /webhooks/:id/delete': 'admin',
   'POST /webhooks/:id/test': 'admin',
   'GET /webhooks/deliveries': 'admin',
+  // Single sign-on and elevation (sync-server/console/routes/identity.ts, issue 13): every member
+  // reads and asks; the services decide who may decide an elevation (an admin by member role).
+  'GET /identity/config': 'readonly',
+  'GET /identity/mapping': 'admin',
+  'POST /identity/mapping': 'admin',
+  'GET /identity/elevations': 'readonly',
+  'POST /identity/elevations': 'readonly',
+  'POST /identity/elevations/:id/decision': 'readonly',
+  'POST /identity/elevations/:id/end': 'readonly',
+  'GET /identity/elevation-policy': 'readonly',
+  'POST /identity/elevation-policy': 'admin',
 }
 
 const tmp = tempRoot('cmdai-console-auth-')

@@ -9,7 +9,9 @@ import type { Storage } from '../storage/storage'
  * statement-level trigger on `client_events`: every batch of events the server accepts (the
  * events endpoint, approvals) updates the rollups in the same transaction, and a replay (an
  * event id seen before, skipped by `ON CONFLICT DO NOTHING`) is not counted twice, because the
- * trigger sees only the rows actually inserted.
+ * trigger sees only the rows actually inserted. The widest rollups (per member, per pattern, per
+ * failing command) are also kept per week (`day / 7`): a long period reads whole weeks from those
+ * and only its ragged ends from the daily ones.
  */
 const DAY_MS = 86_400_000
 /** AI decisions are counted in one column each (a row per day and member, not per decision). */
@@ -62,6 +64,12 @@ export function rollupSql(source: string): string {
     FROM ai GROUP BY 1, 2, 3
     ${upsert('analytics_ai_member', 'team, day, user_id', DECISION_COLUMNS)}
   ),
+  a2w AS (
+    INSERT INTO analytics_ai_member_week (team, week, user_id, ${DECISION_COLUMNS})
+    SELECT team, day / 7, user_id, ${DECISION_COUNTS}
+    FROM ai GROUP BY 1, 2, 3
+    ${upsert('analytics_ai_member_week', 'team, week, user_id', DECISION_COLUMNS)}
+  ),
   a3 AS (
     INSERT INTO analytics_ai_model (team, day, model, ${DECISION_COLUMNS}, latency_sum, latency_n)
     SELECT team, day, model, ${DECISION_COUNTS},
@@ -88,6 +96,20 @@ export function rollupSql(source: string): string {
     FROM runs WHERE kind = 'command.run' AND library IS NOT NULL AND pattern_id IS NOT NULL
     GROUP BY 1, 2, 3, 4
     ${upsert('analytics_patterns', 'team, day, library, pattern_id', 'runs, failures')}
+  ),
+  r2w AS (
+    INSERT INTO analytics_patterns_week (team, week, library, pattern_id, runs, failures)
+    SELECT team, day / 7, library, pattern_id, count(*), count(*) FILTER (WHERE exit_code <> 0)
+    FROM runs WHERE kind = 'command.run' AND library IS NOT NULL AND pattern_id IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+    ${upsert('analytics_patterns_week', 'team, week, library, pattern_id', 'runs, failures')}
+  ),
+  r4w AS (
+    INSERT INTO analytics_command_exits_week (team, week, command, exit_code, n)
+    SELECT team, day / 7, command, exit_code, count(*)
+    FROM runs WHERE kind = 'command.run' AND command IS NOT NULL AND exit_code <> 0
+    GROUP BY 1, 2, 3, 4
+    ${upsert('analytics_command_exits_week', 'team, week, command, exit_code', 'n')}
   ),
   r3 AS (
     INSERT INTO analytics_pattern_exits (team, day, library, pattern_id, exit_code, n)
@@ -201,6 +223,10 @@ const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>>
         team text NOT NULL, day integer NOT NULL, user_id text NOT NULL, ${DECISION_TABLE_COLUMNS},
         PRIMARY KEY (team, day, user_id)
       );
+      CREATE TABLE analytics_ai_member_week (
+        team text NOT NULL, week integer NOT NULL, user_id text NOT NULL, ${DECISION_TABLE_COLUMNS},
+        PRIMARY KEY (team, week, user_id)
+      );
       CREATE TABLE analytics_ai_model (
         team text NOT NULL, day integer NOT NULL, model text NOT NULL, ${DECISION_TABLE_COLUMNS},
         latency_sum double precision NOT NULL, latency_n bigint NOT NULL,
@@ -221,6 +247,11 @@ const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>>
         runs bigint NOT NULL, failures bigint NOT NULL,
         PRIMARY KEY (team, day, library, pattern_id)
       );
+      CREATE TABLE analytics_patterns_week (
+        team text NOT NULL, week integer NOT NULL, library text NOT NULL, pattern_id text NOT NULL,
+        runs bigint NOT NULL, failures bigint NOT NULL,
+        PRIMARY KEY (team, week, library, pattern_id)
+      );
       CREATE TABLE analytics_pattern_exits (
         team text NOT NULL, day integer NOT NULL, library text NOT NULL, pattern_id text NOT NULL,
         exit_code integer NOT NULL, n bigint NOT NULL,
@@ -230,6 +261,11 @@ const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>>
         team text NOT NULL, day integer NOT NULL, command text NOT NULL, exit_code integer NOT NULL,
         n bigint NOT NULL,
         PRIMARY KEY (team, day, command, exit_code)
+      );
+      CREATE TABLE analytics_command_exits_week (
+        team text NOT NULL, week integer NOT NULL, command text NOT NULL, exit_code integer NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (team, week, command, exit_code)
       )
       `,
     )

@@ -1,6 +1,5 @@
 import { APPROVAL_STATUSES, type Approval, type ApprovalStatus } from '../../../contract/approvals'
 import type { ApprovalsView } from '../../../contract/console'
-import { ApprovalHttpError } from '../../approvals/approvals'
 import { ConsoleError, SECURITY_HEADERS } from '../http'
 import { ANSWERED, type ConsoleServices, type Route } from '../services'
 
@@ -10,15 +9,6 @@ export function approvalRoutes(s: ConsoleServices): Route[] {
     const a = s.approvals()
     if (!a) throw new ConsoleError(503, 'unavailable', 'approvals are not enabled on this server')
     return a
-  }
-  const translate = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn()
-    } catch (err) {
-      if (err instanceof ApprovalHttpError)
-        throw new ConsoleError(err.status, err.code, err.message)
-      throw err
-    }
   }
   return [
     {
@@ -45,8 +35,8 @@ export function approvalRoutes(s: ConsoleServices): Route[] {
       method: 'POST',
       path: '/approvals/:id/decision',
       area: 'approvals',
-      handler: ({ principal, params, body }) =>
-        translate(() => service().decide(principal, params.id!, body)),
+      // The approvals service answers with the console's errors (status and envelope).
+      handler: ({ principal, params, body }) => service().decide(principal, params.id!, body),
     },
     {
       method: 'GET',

@@ -1,6 +1,6 @@
 import type { SessionsView, TokenView } from '../../../../contract/console'
 import { get, post } from '../api'
-import { Empty, Loading, Note, Page, When } from '../ui/bits'
+import { Empty, Head, Loading, Note, Page, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 /** Tokens, live sync connections and console sessions; revoking closes what uses them. */
@@ -30,18 +30,7 @@ export function AccessPage() {
       {sessions.data && sessions.data.connections.length > 0 && (
         <table className="grid" data-testid="connections">
           <caption className="sr-only">Open sync connections</caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Document</th>
-              <th scope="col">Address</th>
-              <th scope="col">Since</th>
-              <th scope="col">Access</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head cols={['Member', 'Document', 'Address', 'Since', 'Access', '']} />
           <tbody>
             {sessions.data.connections.map((c) => (
               <tr key={c.id}>
@@ -77,17 +66,7 @@ export function AccessPage() {
       {sessions.data && (
         <table className="grid">
           <caption className="sr-only">Console sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Address</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head cols={['Member', 'Address', 'Signed in', 'Expires', '']} />
           <tbody>
             {sessions.data.console.map((s) => (
               <tr key={s.id}>
@@ -131,20 +110,9 @@ export function AccessPage() {
           <caption className="sr-only">
             Access tokens (the tokens themselves are never stored)
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Role</th>
-              <th scope="col">Label</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Status</th>
-              <th scope="col">Connections</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head
+            cols={['Member', 'Role', 'Label', 'Created', 'Expires', 'Status', 'Connections', '']}
+          />
           <tbody>
             {tokens.data.tokens.map((t) => (
               <tr key={t.jti}>

@@ -11,7 +11,7 @@ import {
 } from 'recharts'
 import { SUGGESTION_DECISIONS, type Analytics } from '../../../../contract/console'
 import { get } from '../api'
-import { Empty, Loading, Page } from '../ui/bits'
+import { Empty, Head, Loading, Page } from '../ui/bits'
 import { useLoad } from '../ui/hooks'
 
 const PALETTES = {
@@ -188,16 +188,7 @@ export function AnalyticsPage({ theme }: { theme: 'light' | 'dark' }) {
           ) : (
             <table className="grid" data-testid="by-model">
               <caption className="sr-only">Acceptance and latency per model</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Suggestions</th>
-                  <th scope="col">Ran</th>
-                  <th scope="col">Acceptance</th>
-                  <th scope="col">p50</th>
-                  <th scope="col">p95</th>
-                </tr>
-              </thead>
+              <Head cols={['Model', 'Suggestions', 'Ran', 'Acceptance', 'p50', 'p95']} />
               <tbody>
                 {a.acceptanceByModel.map((m) => (
                   <tr key={m.model}>
@@ -345,13 +336,7 @@ function FailTable({
   return (
     <table className="grid">
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">What</th>
-          <th scope="col">Failures</th>
-          <th scope="col">Exit codes</th>
-        </tr>
-      </thead>
+      <Head cols={['What', 'Failures', 'Exit codes']} />
       <tbody>
         {rows.length === 0 && (
           <tr>

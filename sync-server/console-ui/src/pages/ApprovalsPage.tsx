@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import type { Approval } from '../../../../contract/approvals'
 import type { ApprovalsView, ConsoleSession } from '../../../../contract/console'
 import { API, get, post } from '../api'
-import { Empty, Loading, Note, Page, Risk, When } from '../ui/bits'
+import { Empty, Head, Loading, Note, Page, Risk, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 /** Pending requests live (server-sent events), decided with a comment; the history of decisions. */
@@ -65,17 +65,7 @@ export function ApprovalsPage({
       ) : (
         <table className="grid" data-testid="approval-history">
           <caption className="sr-only">Decisions, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Asked</th>
-              <th scope="col">By</th>
-              <th scope="col">Command</th>
-              <th scope="col">Risk</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Decided by</th>
-              <th scope="col">Comment</th>
-            </tr>
-          </thead>
+          <Head cols={['Asked', 'By', 'Command', 'Risk', 'Outcome', 'Decided by', 'Comment']} />
           <tbody>
             {decided.map((a) => (
               <tr key={a.id} id={`approval-${a.id}`} tabIndex={-1}>

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { AuditPage as Page_, AuditVerifyView } from '../../../../contract/console'
 import { AUDIT_KINDS, type AuditRecord } from '../../../../contract/sync'
 import { API, get, post, query } from '../api'
-import { Empty, Loading, Note, Page, When } from '../ui/bits'
+import { Empty, Head, Loading, Note, Page, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 interface Filters {
@@ -164,16 +164,7 @@ export function AuditPage() {
       {records.length > 0 && (
         <table className="grid audit" data-testid="audit-records">
           <caption className="sr-only">Audit records, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Seq</th>
-              <th scope="col">Time</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Document</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <Head cols={['Seq', 'Time', 'Kind', 'Actor', 'Document', 'Details']} />
           <tbody>
             {records.map((r) => (
               <tr key={r.seq}>

@@ -1,6 +1,6 @@
 import type { LibraryDetail, LibrarySummary } from '../../../../contract/console'
 import { get } from '../api'
-import { Empty, Loading, Page, Risk, When } from '../ui/bits'
+import { Empty, Head, Loading, Page, Risk, When } from '../ui/bits'
 import { useLoad } from '../ui/hooks'
 
 /** The team's libraries, and each pattern read-only with the verdict on its template. */
@@ -20,15 +20,7 @@ function LibraryList() {
       {list.data && list.data.libraries.length > 0 && (
         <table className="grid" data-testid="libraries">
           <caption className="sr-only">Team libraries</caption>
-          <thead>
-            <tr>
-              <th scope="col">Library</th>
-              <th scope="col">Patterns</th>
-              <th scope="col">By verdict</th>
-              <th scope="col">Last change</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
+          <Head cols={['Library', 'Patterns', 'By verdict', 'Last change', 'By']} />
           <tbody>
             {list.data.libraries.map((l) => (
               <tr key={l.name}>

@@ -7,7 +7,7 @@ import type {
 } from '../../../../contract/console'
 import { ROLES, type Role } from '../../../../contract/sync'
 import { get, post } from '../api'
-import { Copy, Empty, Loading, Note, Page, When } from '../ui/bits'
+import { Copy, Empty, Head, Loading, Note, Page, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 /** Members and roles; invite links with a role and an expiry. */
@@ -34,18 +34,7 @@ export function MembersPage({ session }: { session: ConsoleSession }) {
           <caption>
             {members.data.members.length} members of {session.team}
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Role</th>
-              <th scope="col">Online</th>
-              <th scope="col">Active tokens</th>
-              <th scope="col">Member since</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head cols={['Member', 'Role', 'Online', 'Active tokens', 'Member since', '']} />
           <tbody>
             {members.data.members.map((m) => (
               <tr key={m.user}>
@@ -158,18 +147,7 @@ export function MembersPage({ session }: { session: ConsoleSession }) {
       {invites.data && invites.data.invites.length > 0 && (
         <table className="grid">
           <caption className="sr-only">Invite links</caption>
-          <thead>
-            <tr>
-              <th scope="col">Role</th>
-              <th scope="col">Note</th>
-              <th scope="col">By</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head cols={['Role', 'Note', 'By', 'Expires', 'Status', '']} />
           <tbody>
             {invites.data.invites.map((i) => (
               <tr key={i.id}>

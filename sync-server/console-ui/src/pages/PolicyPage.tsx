@@ -3,7 +3,7 @@ import type { PolicyView, TryResult } from '../../../../contract/console'
 import type { Policy, PolicyRule } from '../../../../contract/policy'
 import { ROLES } from '../../../../contract/sync'
 import { get, post } from '../api'
-import { Loading, Note, Page, Risk, When } from '../ui/bits'
+import { Head, Loading, Note, Page, Risk, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 const LEVELS = ['strict', 'moderate', 'permissive'] as const
@@ -388,14 +388,7 @@ function TryBox({ policy }: { policy: () => unknown }) {
           </p>
           <table className="grid" data-testid="try-result">
             <caption className="sr-only">What each role gets with this policy</caption>
-            <thead>
-              <tr>
-                <th scope="col">Role</th>
-                <th scope="col">Action</th>
-                <th scope="col">Rule</th>
-                <th scope="col">Why</th>
-              </tr>
-            </thead>
+            <Head cols={['Role', 'Action', 'Rule', 'Why']} />
             <tbody>
               {result.roles.map((r) => (
                 <tr key={r.role}>

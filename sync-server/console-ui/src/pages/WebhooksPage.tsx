@@ -7,7 +7,7 @@ import {
   type WebhookView,
 } from '../../../../contract/console'
 import { get, post, query } from '../api'
-import { Copy, Empty, Loading, Note, Page, When } from '../ui/bits'
+import { Copy, Empty, Head, Loading, Note, Page, When } from '../ui/bits'
 import { useAction, useLoad } from '../ui/hooks'
 
 const EVENT_LABELS: Record<WebhookEvent, string> = {
@@ -52,18 +52,7 @@ export function WebhooksPage() {
       {hooks.data && hooks.data.webhooks.length > 0 && (
         <table className="grid" data-testid="webhooks">
           <caption className="sr-only">Webhooks</caption>
-          <thead>
-            <tr>
-              <th scope="col">Where</th>
-              <th scope="col">Format</th>
-              <th scope="col">On</th>
-              <th scope="col">Enabled</th>
-              <th scope="col">Last delivery</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <Head cols={['Where', 'Format', 'On', 'Enabled', 'Last delivery', '']} />
           <tbody>
             {hooks.data.webhooks.map((h) => (
               <tr key={h.id} aria-selected={selected === h.id}>
@@ -237,16 +226,7 @@ export function WebhooksPage() {
       {log.data && log.data.deliveries.length > 0 && (
         <table className="grid" data-testid="deliveries">
           <caption className="sr-only">Webhook deliveries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">Body</th>
-            </tr>
-          </thead>
+          <Head cols={['When', 'Event', 'Status', 'Attempts', 'Last answer', 'Body']} />
           <tbody>
             {log.data.deliveries.map((d) => (
               <tr key={d.id}>

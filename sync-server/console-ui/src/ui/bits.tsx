@@ -73,3 +73,18 @@ export function Loading({ error, loading }: { error: string | null; loading: boo
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>
 }
+
+/** A table's column headers; an empty name is an actions column (named for screen readers). */
+export function Head({ cols }: { cols: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c, i) => (
+          <th key={i} scope="col">
+            {c || <span className="sr-only">Actions</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  )
+}
