@@ -30,14 +30,27 @@ export interface TeamServer {
 const ROOT = resolve(import.meta.dirname, '..', '..', '..')
 const BIN = join(ROOT, 'bin', 'cmdai-sync.mjs')
 
-export async function startTeamServer(dataDir?: string): Promise<TeamServer> {
+export async function startTeamServer(
+  dataDir?: string,
+  options: { args?: string[] } = {},
+): Promise<TeamServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'cmdai-team-'))
   let child: ChildProcess
   let port = 0
   const launch = async (wantPort: number) => {
     child = spawn(
       process.execPath,
-      [BIN, 'start', '--port', String(wantPort), '--data', dir, '--log-level', 'info'],
+      [
+        BIN,
+        'start',
+        '--port',
+        String(wantPort),
+        '--data',
+        dir,
+        '--log-level',
+        'info',
+        ...(options.args ?? []),
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, CMDAI_SYNC_DATA: dir },

@@ -108,7 +108,8 @@ function Elevations({ session }: { session: ConsoleSession }) {
                         </button>
                       </>
                     )}
-                  {(session.role === 'admin' || e.user === session.user) && (
+                  {((e.status === 'active' && session.role === 'admin') ||
+                    e.user === session.user) && (
                     <button
                       type="button"
                       className="danger"
