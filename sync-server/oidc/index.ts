@@ -141,6 +141,12 @@ export function createSso(deps: ExtensionDeps, options: SsoOptions): SsoExtensio
     const t = now()
     await purgeFlows(deps.storage.sql, t - FLOW_TTL_MS)
     await purgeRefreshTokens(deps.storage.sql, t - 86_400_000)
+    // Each refresh mints an access token (a row, for revocation); minutes after they expire they
+    // can neither sign in nor need revoking, and would only crowd `token list`.
+    await deps.storage.sql.query(
+      `DELETE FROM tokens WHERE label LIKE 'sso:%' AND expires_at < $1`,
+      [Date.now() - 5 * 60_000],
+    )
     const every = options.consoleRecheckMs ?? accessTokenSeconds * 1000
     for (const s of await dueConsoleSessions(deps.storage.sql, t - every, t))
       await sessions.recheck(s, 'background')

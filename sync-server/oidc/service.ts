@@ -3,6 +3,7 @@ import type { MappingRule, SsoTokens } from '../../contract/identity'
 import { SERVER_AUDIT_CHAIN, type Role } from '../../contract/sync'
 import type { AuditDraft } from '../audit/chain'
 import { mintToken } from '../auth/tokens'
+import { RateLimiter } from '../console/rate-limit'
 import { endSession } from '../console/sessions'
 import type { ExtensionDeps } from '../server'
 import type { SqlClient } from '../storage/sql-client'
@@ -69,6 +70,8 @@ export interface SsoCoreDeps {
 }
 
 export class SsoSessions {
+  private readonly failureBudget = new RateLimiter(30, 60_000)
+
   constructor(private readonly c: SsoCoreDeps) {}
 
   /** The user id and the identity to keep with a flow, from what the IdP said. */
@@ -397,8 +400,15 @@ export class SsoSessions {
     return saved
   }
 
-  /** Records a failed sign-in (the team's chain when it is known, else the server's). */
+  /**
+   * Records a failed sign-in (the team's chain when it is known, else the server's); beyond a
+   * budget per client address and minute they are only logged, so a flood cannot fill the log.
+   */
   async failure(team: string | null, via: string, reason: string, ip: string): Promise<void> {
+    if (!this.failureBudget.take(ip)) {
+      this.c.deps.logger.warn({ ip, via, reason }, 'sso failure not audited (over the budget)')
+      return
+    }
     const chain =
       team && (await this.c.deps.storage.getTeam(team).catch(() => null))
         ? team

@@ -423,3 +423,25 @@ describe('hostile input', () => {
     ).toBe(3)
   })
 })
+
+describe('housekeeping', () => {
+  it('forgets expired single sign-on access tokens, never other tokens', async () => {
+    const old = Date.now() - 3600_000
+    const row = (jti: string, label: string | null) => ({
+      jti,
+      team: 'platform',
+      user: 'ana@example.com',
+      role: 'engineer' as const,
+      label,
+      kid: 'k',
+      createdAt: old - 900_000,
+      expiresAt: old,
+      revokedAt: null,
+    })
+    await s.storage.insertToken(row('sso-expired-0001', 'sso:some-session'))
+    await s.storage.insertToken(row('hand-expired-0001', 'laptop'))
+    await s.sso.tick()
+    expect(await s.storage.getToken('sso-expired-0001')).toBeNull()
+    expect(await s.storage.getToken('hand-expired-0001')).not.toBeNull()
+  })
+})
