@@ -121,9 +121,9 @@ test('an admin runs the team from the console', async ({ browser }) => {
     if (/Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text())
   })
   await admin.goto(link)
-  // The code is traded for the cookie and leaves the address bar.
+  // The code is traded for the cookie and leaves the address bar (a busy machine: be patient).
+  await expect(admin.getByText('team acme')).toBeVisible({ timeout: 30_000 })
   await expect(admin).toHaveURL(`${server.url}/admin/`)
-  await expect(admin.getByText('team acme')).toBeVisible()
   const cookies = await ctx.cookies()
   expect(cookies.find((c) => c.name === 'cmdai_console')).toMatchObject({
     httpOnly: true,
