@@ -492,9 +492,11 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   /** Closes connections whose token was revoked, member removed or token expired; applies role changes. */
   async function recheckConnections(): Promise<void> {
     for (const ext of extensions)
-      await ext.beforeRecheck?.().catch((err: unknown) =>
-        logger.warn({ err: (err as Error).message }, 'extension re-check failed'),
-      )
+      await ext
+        .beforeRecheck?.()
+        .catch((err: unknown) =>
+          logger.warn({ err: (err as Error).message }, 'extension re-check failed'),
+        )
     const open = [...conns].filter((c) => !c.closed)
     if (open.length === 0) return
     const status = await storage.tokenStatus([...new Set(open.map((c) => c.principal.jti))])

@@ -60,7 +60,7 @@ describe('cmdai team', () => {
     )
     // The user opens the address on another device and approves there.
     const ua = new UserAgent()
-    const done = await throughIdp(ua, await ua.open(where[1]!), 'cli')
+    const done = await throughIdp(ua, await ua.open(where![1]!), 'cli')
     expect(done.html).toContain('Sign-in Success')
     expect(await login.code).toBe(0)
     expect(login.out).toContain('Signed in to platform as cli@example.com (junior)')
