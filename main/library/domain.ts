@@ -80,8 +80,9 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   let telemetry: TeamTelemetry | null = null
   let approvals: ApprovalsClient | null = null
   let stopAgentAudit: (() => void) | null = null
+  let disposed = false
   void opening.then((l) => {
-    if (!l) return
+    if (!l || disposed) return
     queue = new EventQueue(
       l.store,
       (team) => l.hub.teamCredentials(team),
@@ -486,12 +487,14 @@ export function createLibraryDomain(deps: DomainDeps, options: LibraryDomainOpti
   return {
     name: 'library',
     async dispose() {
+      disposed = true
       stopIdentity()
       stopAgentAudit?.()
       telemetry?.stop()
-      queue?.stop()
       approvals?.stop()
       const l = await opening
+      // A send in flight finishes before the database closes under it.
+      await queue?.stop()
       await l?.close()
     },
   }

@@ -54,7 +54,9 @@ export class EventQueue {
     if (this.stopped || this.timer) return
     this.timer = setTimeout(() => {
       this.timer = null
-      void this.flush()
+      this.flush().catch((err: unknown) => {
+        if (!this.stopped) console.error('[cmdai] could not send queued team events:', err)
+      })
     }, ms)
     this.timer.unref?.()
   }
@@ -68,6 +70,7 @@ export class EventQueue {
   }
 
   private async send(): Promise<void> {
+    if (this.stopped) return
     const queued = await this.store.queuedEvents(2_000)
     const groups = new Map<string, typeof queued>()
     for (const q of queued) {
@@ -111,9 +114,11 @@ export class EventQueue {
     if (left || queued.length === 2_000) this.schedule()
   }
 
-  stop(): void {
+  /** Sends nothing more; resolves once a send in flight has finished (so the store can close). */
+  stop(): Promise<void> {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    return this.sending ? this.sending.catch(() => undefined) : Promise.resolve()
   }
 }

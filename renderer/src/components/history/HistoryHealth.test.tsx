@@ -74,6 +74,8 @@ describe('importing from the history panel (issue 15, point 7)', () => {
       'history:import': () => new Promise<ImportSummary>((resolve) => (finish = resolve)),
     })
     panel(fake)
+    // The first search runs after a short debounce; wait for it so "searched again" below counts.
+    await waitFor(() => expect(fake.callsTo('history:search')).toHaveLength(1))
     fireEvent.click(screen.getByRole('button', { name: 'Import…' }))
     const form = screen.getByRole('form', { name: 'Import history' })
     fireEvent.change(screen.getByRole('combobox'), { target: { value: 'bash' } })
@@ -108,7 +110,6 @@ describe('importing from the history panel (issue 15, point 7)', () => {
         tookMs: 400,
       }),
     )
-    expect(fake.callsTo('history:search')).toHaveLength(1)
     const summary = await screen.findByTestId('import-summary')
     expect(summary.textContent).toContain('Imported 8,000 new bash entries')
     expect(summary.textContent).toContain('line 17: the command contains a NUL byte')
