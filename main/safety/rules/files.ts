@@ -467,6 +467,40 @@ const ln: Rule = (c) => {
   else c.emit('fs.ln', 'moderate', `${force ? 'Replaces' : 'Creates'} the link ${info.path}`, dest)
 }
 
+/** An archive unpacked into dir: it may overwrite what is there; high in a system location. */
+function unpacksInto(c: CommandView, ruleBase: string, dir: string): void {
+  const info = c.pathOf(dir)
+  const system = ['root', 'system-top', 'system'].includes(info.kind)
+  c.emit(
+    system ? `${ruleBase}.system` : ruleBase,
+    system ? 'high' : 'moderate',
+    `Unpacks an archive into ${info.path} (may overwrite files)`,
+    c.nameArg,
+  )
+}
+
+/** unzip: -l/-v/-t/-z/-Z list or test and -p/-c print; anything else writes files (-d dir). */
+const unzip: Rule = (c) => {
+  const opts = c.opts({ shortWithValue: 'dP', longWithValue: [] })
+  if (['l', 'v', 't', 'z', 'Z', 'p', 'c'].some((l) => opts.short.has(l))) return
+  if (!opts.operands.length) return
+  unpacksInto(c, 'fs.unzip.extract', opts.values.get('d') ?? '.')
+}
+
+/** 7z/7za/7zz: x and e unpack (into -o<dir>); a, u, d and rn rewrite the archive; l, t, h read. */
+const sevenZip: Rule = (c) => {
+  const words = c.args.map((a) => a.value)
+  const sub = words.find((w) => !w.startsWith('-'))
+  if (sub === 'x' || sub === 'e') {
+    const out = words.find((w) => w.startsWith('-o') && w.length > 2)
+    unpacksInto(c, 'fs.7z.extract', out ? out.slice(2) : '.')
+    return
+  }
+  const archive = words.filter((w) => !w.startsWith('-'))[1]
+  if (['a', 'u', 'd', 'rn'].includes(sub ?? '') && archive)
+    c.emit('fs.7z.write', 'moderate', `Writes the archive ${c.pathOf(archive).path}`, c.nameArg)
+}
+
 /** tar: listing reads; creating writes the archive; extracting writes files where it unpacks. */
 const tar: Rule = (c) => {
   const first = c.args[0]?.value ?? ''
@@ -485,14 +519,7 @@ const tar: Rule = (c) => {
     const dir =
       opts.values.get('C') ??
       (typeof opts.long.get('directory') === 'string' ? String(opts.long.get('directory')) : '.')
-    const info = c.pathOf(dir)
-    const system = ['root', 'system-top', 'system'].includes(info.kind)
-    c.emit(
-      system ? 'fs.tar.extract.system' : 'fs.tar.extract',
-      system ? 'high' : 'moderate',
-      `Unpacks an archive into ${info.path} (may overwrite files)`,
-      c.nameArg,
-    )
+    unpacksInto(c, 'fs.tar.extract', dir)
     return
   }
   if ((has('c', 'create') || has('r', 'append') || has('u', 'update')) && file && file !== '-')
@@ -503,6 +530,10 @@ export const fileRules: Record<string, Rule> = {
   tar,
   bsdtar: tar,
   gtar: tar,
+  unzip,
+  '7z': sevenZip,
+  '7za': sevenZip,
+  '7zz': sevenZip,
   rm,
   unlink: (c) => {
     for (const t of c.opts().operands)
