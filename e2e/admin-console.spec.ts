@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createRequire } from 'node:module'
 import { expect, test, type Page } from '@playwright/test'
 import { HTTP_PATHS, type ClientEvent } from '../contract/sync'
 import { startTeamServer, type TeamServer } from '../main/library/testing/team-server'
-import { ELECTRON, shot, startServe, stopServe, type ServedApp } from './fixtures'
+import { ELECTRON, axeProblems, shot, startServe, stopServe, type ServedApp } from './fixtures'
 
 /**
  * The admin console against a real `cmdai-sync` and a real app (`cmdai serve`): the admin signs
@@ -16,11 +15,6 @@ import { ELECTRON, shot, startServe, stopServe, type ServedApp } from './fixture
  */
 test.skip(ELECTRON, 'a sync server, its console and an app in browser mode')
 test.describe.configure({ timeout: 480_000 })
-
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 let server: TeamServer
 let ben: ServedApp
@@ -47,37 +41,6 @@ test.afterAll(async () => {
   await server?.stop()
   await new Promise((r) => receiver?.close(r))
 })
-
-/** WCAG 2.1 A/AA problems axe-core finds (serious and critical), with the page's CSP on. */
-async function axeProblems(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource)
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(
-            ctx: unknown,
-            opts: unknown,
-          ): Promise<{
-            violations: Array<{
-              id: string
-              impact: string | null
-              nodes: Array<{ target: string[] }>
-            }>
-          }>
-        }
-      }
-    ).axe
-    return (
-      await axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      })
-    ).violations
-  })
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
-}
 
 async function page(name: string, p: Page, ready: () => Promise<void>): Promise<void> {
   await p.getByRole('link', { name, exact: true }).click()

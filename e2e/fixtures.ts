@@ -1,6 +1,7 @@
 import { test as base, expect, type Page } from '@playwright/test'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -188,3 +189,39 @@ export const test = base.extend<{
 })
 
 export { expect }
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+/**
+ * WCAG 2.1 A/AA problems axe-core finds (serious and critical), evaluated in the page (so pages
+ * whose CSP allows no injected script tag, like the admin console, can still be checked).
+ */
+export async function axeProblems(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync(AXE_PATH, 'utf8'))
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: unknown,
+            opts: unknown,
+          ): Promise<{
+            violations: Array<{
+              id: string
+              impact: string | null
+              nodes: Array<{ target: string[] }>
+            }>
+          }>
+        }
+      }
+    ).axe
+    return (
+      await axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      })
+    ).violations
+  })
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
+}

@@ -1,11 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { ELEVATION_PATHS, IDENTITY_PATHS, type Elevation } from '../contract/identity'
 import { startTeamServer, type TeamServer } from '../main/library/testing/team-server'
 import { startTestIdp, type TestIdp } from '../sync-server/oidc/testing/test-idp'
-import { ELECTRON, shot, startServe, stopServe, type ServedApp } from './fixtures'
+import { ELECTRON, axeProblems, shot, startServe, stopServe, type ServedApp } from './fixtures'
 
 /**
  * Single sign-on in Chromium against a real OpenID provider (oidc-provider, with its own login
@@ -17,11 +16,6 @@ import { ELECTRON, shot, startServe, stopServe, type ServedApp } from './fixture
  */
 test.skip(ELECTRON, 'a sync server with an IdP, its console and an app in browser mode')
 test.describe.configure({ timeout: 360_000 })
-
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 let idp: TestIdp
 let server: TeamServer
@@ -47,30 +41,6 @@ async function throughIdp(page: Page, user: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign-in' }).click()
   await expect(page.getByRole('button', { name: 'Continue' })).toBeVisible()
   await page.getByRole('button', { name: 'Continue' }).click()
-}
-
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource)
-  const violations = await page.evaluate(async () => {
-    const run = (
-      window as unknown as {
-        axe: {
-          run(
-            ctx: unknown,
-            o: unknown,
-          ): Promise<{ violations: Array<{ id: string; impact: string | null }> }>
-        }
-      }
-    ).axe.run
-    return (
-      await run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      })
-    ).violations
-  })
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => v.id)
 }
 
 test.beforeAll(async () => {
@@ -140,7 +110,7 @@ test('the console, the app and an elevation, all signed in through the IdP', asy
   await editor.getByLabel('Rule 3: value').fill('example.com')
   await editor.getByRole('button', { name: 'Save mapping' }).click()
   await expect(admin.getByText('Mapping saved')).toBeVisible()
-  expect(await axe(admin), 'axe on Sign-in & elevation').toEqual([])
+  expect(await axeProblems(admin), 'axe on Sign-in & elevation').toEqual([])
   await shot(admin, 'sso-console-mapping')
 
   // The member: the app joins a team library by signing in in a new tab.

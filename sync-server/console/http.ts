@@ -64,10 +64,8 @@ export function jsonDepth(text: string, limit = Infinity): number {
   return max
 }
 
-/** Reads a JSON body: `application/json` only, at most `max` bytes and `MAX_JSON_DEPTH` deep. */
-export async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
-    throw new ConsoleError(415, 'invalid_input', 'send application/json')
+/** A request's body as text, refused (413) past `max` bytes, declared or sent. */
+export async function readBody(req: IncomingMessage, max: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > max) throw new ConsoleError(413, 'invalid_input', `body over ${max} bytes`)
   const chunks: Buffer[] = []
@@ -77,7 +75,14 @@ export async function readJson(req: IncomingMessage, max: number): Promise<unkno
     if (size > max) throw new ConsoleError(413, 'invalid_input', `body over ${max} bytes`)
     chunks.push(chunk as Buffer)
   }
-  const text = Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Reads a JSON body: `application/json` only, at most `max` bytes and `MAX_JSON_DEPTH` deep. */
+export async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+    throw new ConsoleError(415, 'invalid_input', 'send application/json')
+  const text = await readBody(req, max)
   if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
     throw new ConsoleError(400, 'invalid_input', `JSON nested deeper than ${MAX_JSON_DEPTH}`)
   try {

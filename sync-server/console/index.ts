@@ -33,8 +33,7 @@ import {
   csrfMatches,
   exchangeSigninCode,
   readSession,
-  sessionCookie,
-  SESSION_TTL_MS,
+  redirectIntoConsole,
   type ConsoleSessionRow,
 } from './sessions'
 import { serveStatic } from './static'
@@ -252,13 +251,7 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
     }
     services.publicUrl(req)
     // The code leaves the address bar (and history) at once: the app loads without it.
-    res.writeHead(303, {
-      location: CONSOLE_PATHS.app,
-      'set-cookie': sessionCookie(done.cookie, SESSION_TTL_MS, isHttps(req)),
-      'cache-control': 'no-store',
-      'referrer-policy': 'no-referrer',
-    })
-    res.end()
+    redirectIntoConsole(res, done.cookie, isHttps(req))
     return true
   }
 

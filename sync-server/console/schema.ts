@@ -1,6 +1,5 @@
 import { LATENCY_BUCKETS_MS, SUGGESTION_DECISIONS } from '../../contract/console'
-import type { SqlClient } from '../storage/sql-client'
-import type { Storage } from '../storage/storage'
+import { execStatements, moduleSchema, type Migration } from '../storage/module-schema'
 
 /**
  * The console's tables (sessions, invites, approvals, webhooks, analytics rollups), the same SQL
@@ -127,9 +126,9 @@ export function rollupSql(source: string): string {
   `
 }
 
-const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>> = [
+const MIGRATIONS: Migration[] = [
   async (db, kind) => {
-    await exec(
+    await execStatements(
       db,
       `
       CREATE TABLE console_secrets (
@@ -289,55 +288,5 @@ const MIGRATIONS: Array<(db: SqlClient, kind: Storage['kind']) => Promise<void>>
 
 export const CONSOLE_SCHEMA_VERSION = MIGRATIONS.length
 
-async function exec(db: SqlClient, sql: string): Promise<void> {
-  for (const statement of sql
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean))
-    await db.query(statement)
-}
-
-const migrated = new WeakMap<Storage, Promise<void>>()
-
 /** Brings the console's tables up to date (once per storage; concurrent callers share it). */
-export function ensureConsoleSchema(storage: Storage): Promise<void> {
-  let done = migrated.get(storage)
-  if (!done) {
-    done = migrate(storage)
-    migrated.set(storage, done)
-    done.catch(() => migrated.delete(storage))
-  }
-  return done
-}
-
-async function migrate(storage: Storage): Promise<void> {
-  const db = storage.sql
-  await db.query(
-    'CREATE TABLE IF NOT EXISTS console_schema (version integer NOT NULL, applied_at bigint NOT NULL)',
-  )
-  const current = await version(db)
-  if (current > CONSOLE_SCHEMA_VERSION)
-    throw new Error(
-      `The console's tables (version ${current}) are newer than this server supports ` +
-        `(${CONSOLE_SCHEMA_VERSION}): run a newer cmdai-sync`,
-    )
-  for (let v = current; v < CONSOLE_SCHEMA_VERSION; v++) {
-    await db.transaction(async (tx) => {
-      // Two instances starting together: the second waits here, then sees the first's work.
-      if (storage.kind === 'postgres') await tx.query('LOCK TABLE console_schema IN EXCLUSIVE MODE')
-      if ((await version(tx)) > v) return
-      await MIGRATIONS[v]!(tx, storage.kind)
-      await tx.query('INSERT INTO console_schema (version, applied_at) VALUES ($1, $2)', [
-        v + 1,
-        Date.now(),
-      ])
-    })
-  }
-}
-
-async function version(db: SqlClient): Promise<number> {
-  const r = await db.query<{ v: number | null }>(
-    'SELECT max(version)::int AS v FROM console_schema',
-  )
-  return r.rows[0]?.v ?? 0
-}
+export const ensureConsoleSchema = moduleSchema('console', "The console's tables", MIGRATIONS)

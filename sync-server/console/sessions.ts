@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { CONSOLE_COOKIE } from '../../contract/console'
+import type { ServerResponse } from 'node:http'
+import { CONSOLE_COOKIE, CONSOLE_PATHS } from '../../contract/console'
 import type { Role } from '../../contract/sync'
 import type { AuditDraft } from '../audit/chain'
 import type { CommitEntry } from '../rooms/committer'
@@ -239,6 +240,17 @@ export function sessionCookie(value: string, maxAgeMs: number, secure: boolean):
     `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`,
     ...(secure ? ['Secure'] : []),
   ].join('; ')
+}
+
+/** Answers with the new session's cookie and sends the browser into the console. */
+export function redirectIntoConsole(res: ServerResponse, cookie: string, secure: boolean): void {
+  res.writeHead(303, {
+    location: CONSOLE_PATHS.app,
+    'set-cookie': sessionCookie(cookie, SESSION_TTL_MS, secure),
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+  })
+  res.end()
 }
 
 /** Constant-time comparison of a CSRF header with the session's token. */

@@ -5,6 +5,7 @@ import {
   type ElevationRule,
   type ElevationStatus,
 } from '../../contract/identity'
+import { readTeamRules, writeTeamRules } from '../oidc/team-rules'
 import type { SqlClient } from '../storage/sql-client'
 
 /**
@@ -143,18 +144,7 @@ export async function closeDue(
 }
 
 export async function getPolicy(db: SqlClient, team: string): Promise<ElevationRule[]> {
-  const r = await db.query<{ rules: string }>(
-    'SELECT rules FROM elevation_policies WHERE team = $1',
-    [team],
-  )
-  const text = r.rows[0]?.rules
-  if (typeof text !== 'string') return []
-  try {
-    const parsed = elevationPolicySchema.safeParse({ rules: JSON.parse(text) })
-    return parsed.success ? parsed.data.rules : []
-  } catch {
-    return []
-  }
+  return readTeamRules(db, 'elevation_policies', team, elevationPolicySchema)
 }
 
 export async function savePolicy(
@@ -164,10 +154,5 @@ export async function savePolicy(
   by: string,
   now: number,
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO elevation_policies (team, rules, updated_by, updated_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (team) DO UPDATE SET rules = EXCLUDED.rules, updated_by = EXCLUDED.updated_by,
-       updated_at = EXCLUDED.updated_at`,
-    [team, JSON.stringify(rules), by, now],
-  )
+  await writeTeamRules(db, 'elevation_policies', team, rules, by, now)
 }

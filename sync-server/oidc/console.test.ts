@@ -3,13 +3,11 @@ import { CONSOLE_COOKIE, type ConsoleSession } from '../../contract/console'
 import { IDENTITY_PATHS, type Elevation } from '../../contract/identity'
 import type { AuditRecord } from '../../contract/sync'
 import { parseRecord } from '../audit/audit-log'
-import { createConsole } from '../console'
 import { issueSigninCode } from '../console/sessions'
 import { ConsoleClient } from '../console/testing'
-import { createElevation, type ElevationService } from '../elevation'
-import { freshDataDir, startTestServer, tempRoot, type TestServer } from '../testing/harness'
-import { createSso, type SsoExtension } from '.'
+import { tempRoot } from '../testing/harness'
 import { throughIdp } from './testing/flows'
+import { startSsoServer, type SsoServer } from './testing/sso-server'
 import { startTestIdp, type TestIdp } from './testing/test-idp'
 import { UserAgent } from './testing/user-agent'
 
@@ -21,10 +19,8 @@ import { UserAgent } from './testing/user-agent'
  */
 const { root, cleanup } = tempRoot('cmdai-sso-console-')
 let idp: TestIdp
-let s: TestServer
+let s: SsoServer
 let base: string
-let sso: SsoExtension
-let elevation: ElevationService
 
 async function signIn(
   team: string,
@@ -51,32 +47,9 @@ async function records(team: string): Promise<AuditRecord[]> {
 
 beforeAll(async () => {
   idp = await startTestIdp()
-  s = await startTestServer({
-    dir: await freshDataDir(root, 'srv'),
-    extensions: [
-      (deps) => (elevation = createElevation(deps)),
-      (deps) =>
-        (sso = createSso(deps, {
-          issuer: idp.issuer,
-          clientId: idp.clientId,
-          clientSecret: idp.clientSecret,
-          publicUrl: () => base,
-          scopes: ['openid', 'email', 'offline_access', 'groups'],
-          extraAuthParams: { prompt: 'consent' },
-          jwksCooldownMs: 0,
-          consoleRecheckMs: 0,
-        })),
-      (deps) => createConsole(deps, { verifyEveryMs: 0, identity: () => ({ sso, elevation }) }),
-    ],
-  })
-  base = `http://127.0.0.1:${s.port}`
-  await idp.configure({ redirectUris: [`${base}${IDENTITY_PATHS.callback}`] })
-  await s.admin.teamCreate({ team: 'ops' })
-  await sso.sessions.saveMapping(
-    'ops',
-    [{ match: 'group', value: 'ops-admins', role: 'admin' }],
-    'setup',
-  )
+  s = await startSsoServer(root, 'srv', idp, { withConsole: true, consoleRecheckMs: 0 })
+  base = s.base
+  await s.map('ops', [{ match: 'group', value: 'ops-admins', role: 'admin' }])
 })
 
 afterAll(async () => {
@@ -173,7 +146,7 @@ describe('console routes for sign-in and elevation', () => {
       ),
     ).toBe(false)
     idp.setGroups('otto', [])
-    await sso.tick()
+    await s.sso.tick()
     expect((await client.get('/session')).status).toBe(401)
     expect(await s.storage.getMember('ops', 'otto@example.com')).toBeNull()
   })

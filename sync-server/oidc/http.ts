@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { TEAM_NAME_RE } from '../../contract/sync'
-import { ConsoleError } from '../console/http'
+import { ConsoleError, readBody } from '../console/http'
 
 /**
  * Request helpers of the sign-in and elevation endpoints (the console's `http.ts` has the JSON and
@@ -16,16 +16,7 @@ export async function readForm(req: IncomingMessage, max: number): Promise<Map<s
   const json = /^application\/json\s*(;|$)/i.test(type)
   if (!json && !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type))
     throw new ConsoleError(415, 'invalid_input', 'send application/x-www-form-urlencoded')
-  if (Number(req.headers['content-length'] ?? 0) > max)
-    throw new ConsoleError(413, 'invalid_input', `body over ${max} bytes`)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > max) throw new ConsoleError(413, 'invalid_input', `body over ${max} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
+  const text = await readBody(req, max)
   const out = new Map<string, string>()
   const put = (k: string, v: unknown) => {
     if (typeof v !== 'string') throw new ConsoleError(400, 'invalid_input', `"${k}" is not text`)

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CONSOLE_PATHS } from '../../contract/console'
 import {
   DEVICE_GRANT,
   IDENTITY_PATHS,
@@ -13,7 +12,7 @@ import { TEAM_NAME_RE, roleAtLeast } from '../../contract/sync'
 import { ConsoleError, parseInput, readJson, sendError, sendJson, sendPage } from '../console/http'
 import { RateLimiter } from '../console/rate-limit'
 import { isHttps } from '../console/routes/access'
-import { SESSION_TTL_MS, openConsoleSession, sessionCookie } from '../console/sessions'
+import { openConsoleSession, redirectIntoConsole } from '../console/sessions'
 import { ensureConsoleSchema } from '../console/schema'
 import type { ExtensionDeps, HttpExtension } from '../server'
 import { bearerToken, peekTeam, readForm } from './http'
@@ -294,13 +293,7 @@ export function createSso(deps: ExtensionDeps, options: SsoOptions): SsoExtensio
       )
       if (!done) throw new SsoDenied('access_denied', 'the console session could not be opened')
       await setConsoleSession(deps.storage.sql, session.id, done.session.id)
-      res.writeHead(303, {
-        location: CONSOLE_PATHS.app,
-        'set-cookie': sessionCookie(done.cookie, SESSION_TTL_MS, isHttps(req)),
-        'cache-control': 'no-store',
-        'referrer-policy': 'no-referrer',
-      })
-      res.end()
+      redirectIntoConsole(res, done.cookie, isHttps(req))
     } catch (err) {
       const why = (err as Error).message
       await sessions.failure(team, 'console', `${identity.user}: ${why}`, ip)

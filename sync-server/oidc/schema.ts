@@ -1,5 +1,4 @@
-import type { SqlClient } from '../storage/sql-client'
-import type { Storage } from '../storage/storage'
+import { execStatements, moduleSchema } from '../storage/module-schema'
 
 /**
  * The tables of single sign-on and elevation, the same SQL for PGlite and PostgreSQL, versioned
@@ -93,51 +92,9 @@ const MIGRATIONS: string[] = [
 
 export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length
 
-const migrated = new WeakMap<Storage, Promise<void>>()
-
 /** Brings the tables up to date (once per storage; concurrent callers share it). */
-export function ensureIdentitySchema(storage: Storage): Promise<void> {
-  let done = migrated.get(storage)
-  if (!done) {
-    done = migrate(storage)
-    migrated.set(storage, done)
-    done.catch(() => migrated.delete(storage))
-  }
-  return done
-}
-
-async function migrate(storage: Storage): Promise<void> {
-  const db = storage.sql
-  await db.query(
-    'CREATE TABLE IF NOT EXISTS identity_schema (version integer NOT NULL, applied_at bigint NOT NULL)',
-  )
-  const current = await version(db)
-  if (current > IDENTITY_SCHEMA_VERSION)
-    throw new Error(
-      `The sign-in tables (version ${current}) are newer than this server supports ` +
-        `(${IDENTITY_SCHEMA_VERSION}): run a newer cmdai-sync`,
-    )
-  for (let v = current; v < IDENTITY_SCHEMA_VERSION; v++) {
-    await db.transaction(async (tx) => {
-      // Two instances starting together: the second waits, then finds the first's work done.
-      if (storage.kind === 'postgres')
-        await tx.query('LOCK TABLE identity_schema IN EXCLUSIVE MODE')
-      if ((await version(tx)) > v) return
-      for (const statement of MIGRATIONS[v]!.split(';')
-        .map((s) => s.trim())
-        .filter(Boolean))
-        await tx.query(statement)
-      await tx.query('INSERT INTO identity_schema (version, applied_at) VALUES ($1, $2)', [
-        v + 1,
-        Date.now(),
-      ])
-    })
-  }
-}
-
-async function version(db: SqlClient): Promise<number> {
-  const r = await db.query<{ v: number | null }>(
-    'SELECT max(version)::int AS v FROM identity_schema',
-  )
-  return r.rows[0]?.v ?? 0
-}
+export const ensureIdentitySchema = moduleSchema(
+  'identity',
+  'The sign-in tables',
+  MIGRATIONS.map((sql) => (tx) => execStatements(tx, sql)),
+)

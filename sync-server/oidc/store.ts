@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mappingSchema, type MappingRule } from '../../contract/identity'
 import { roleSchema, type Role } from '../../contract/sync'
 import type { SqlClient } from '../storage/sql-client'
+import { parseRules, readTeamRules, writeTeamRules } from './team-rules'
 
 /**
  * SQL of the sign-in tables (`schema.ts`). Flows and refresh tokens are found by the SHA-256 of
@@ -389,17 +390,14 @@ export async function bindIdentity(
 }
 
 export async function getMapping(db: SqlClient, team: string): Promise<MappingRule[]> {
-  const r = await db.query<{ rules: string }>('SELECT rules FROM sso_mappings WHERE team = $1', [
-    team,
-  ])
-  return parseRules(r.rows[0]?.rules)
+  return readTeamRules(db, 'sso_mappings', team, mappingSchema)
 }
 
 export async function allMappings(db: SqlClient): Promise<Map<string, MappingRule[]>> {
   const r = await db.query<{ team: string; rules: string }>(
     'SELECT team, rules FROM sso_mappings ORDER BY team',
   )
-  return new Map(r.rows.map((row) => [String(row.team), parseRules(row.rules)]))
+  return new Map(r.rows.map((row) => [String(row.team), parseRules(row.rules, mappingSchema)]))
 }
 
 export async function saveMapping(
@@ -409,21 +407,5 @@ export async function saveMapping(
   by: string,
   now: number,
 ): Promise<void> {
-  await db.query(
-    `INSERT INTO sso_mappings (team, rules, updated_by, updated_at) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (team) DO UPDATE SET rules = EXCLUDED.rules, updated_by = EXCLUDED.updated_by,
-       updated_at = EXCLUDED.updated_at`,
-    [team, JSON.stringify(rules), by, now],
-  )
-}
-
-/** Stored rules that no longer validate are dropped (fail closed: they grant nothing). */
-function parseRules(text: unknown): MappingRule[] {
-  if (typeof text !== 'string') return []
-  try {
-    const parsed = mappingSchema.safeParse({ rules: JSON.parse(text) })
-    return parsed.success ? parsed.data.rules : []
-  } catch {
-    return []
-  }
+  await writeTeamRules(db, 'sso_mappings', team, rules, by, now)
 }

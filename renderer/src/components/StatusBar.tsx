@@ -73,7 +73,7 @@ export function StatusBar({
       {access && (
         <button
           type="button"
-          className={`status-item status-access${access.elevated ? ' tone-elevated' : ''}`}
+          className={`status-item status-sync status-access${access.elevated ? ' tone-elevated' : ''}`}
           data-testid="status-access"
           title={`${access.detail}\nYour access: open the libraries`}
           onClick={onOpenLibrary}

@@ -1,5 +1,7 @@
 import { IDENTITY_PATHS, type MappingRule } from '../../../contract/identity'
+import { createConsole } from '../../console'
 import { createElevation, type ElevationService } from '../../elevation'
+import type { ExtensionDeps } from '../../server'
 import { freshDataDir, startTestServer, type TestServer } from '../../testing/harness'
 import { createSso, type SsoExtension, type SsoOptions } from '..'
 import type { TestIdp } from './test-idp'
@@ -30,15 +32,16 @@ export async function startSsoServer(
   root: string,
   name: string,
   idp: TestIdp,
-  options: Partial<SsoOptions> & { dir?: string; startAt?: number } = {},
+  options: Partial<SsoOptions> & { dir?: string; startAt?: number; withConsole?: boolean } = {},
 ): Promise<SsoServer> {
-  let offset = (options.startAt ?? Date.now()) - Date.now()
+  const { dir, startAt, withConsole, ...ssoOptions } = options
+  let offset = (startAt ?? Date.now()) - Date.now()
   const clock = { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) }
   let base = ''
   let sso: SsoExtension | null = null
   let elevation: ElevationService | null = null
   const server = await startTestServer({
-    dir: options.dir ?? (await freshDataDir(root, name)),
+    dir: dir ?? (await freshDataDir(root, name)),
     extensions: [
       (deps) =>
         (sso = createSso(deps, {
@@ -51,9 +54,15 @@ export async function startSsoServer(
           extraAuthParams: { prompt: 'consent' },
           jwksCooldownMs: 0,
           now: clock.now,
-          ...options,
+          ...ssoOptions,
         })),
       (deps) => (elevation = createElevation(deps, { now: clock.now })),
+      ...(withConsole
+        ? [
+            (deps: ExtensionDeps) =>
+              createConsole(deps, { verifyEveryMs: 0, identity: () => ({ sso, elevation }) }),
+          ]
+        : []),
     ],
   })
   base = `http://127.0.0.1:${server.port}`

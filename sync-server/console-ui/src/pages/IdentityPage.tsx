@@ -82,30 +82,21 @@ function Elevations({ session }: { session: ConsoleSession }) {
                     e.user !== session.user &&
                     !e.approvals.some((a) => a.by === session.user) && (
                       <>
-                        <button
-                          type="button"
-                          onClick={() =>
-                            act(
-                              `/identity/elevations/${e.id}/decision`,
-                              { decision: 'approve' },
-                              `Approved ${e.user}`,
-                            )
-                          }
-                        >
-                          Approve
-                        </button>
-                        <button
-                          type="button"
-                          onClick={() =>
-                            act(
-                              `/identity/elevations/${e.id}/decision`,
-                              { decision: 'deny' },
-                              `Denied ${e.user}`,
-                            )
-                          }
-                        >
-                          Deny
-                        </button>
+                        {(['approve', 'deny'] as const).map((decision) => (
+                          <button
+                            key={decision}
+                            type="button"
+                            onClick={() =>
+                              act(
+                                `/identity/elevations/${e.id}/decision`,
+                                { decision },
+                                `${decision === 'approve' ? 'Approved' : 'Denied'} ${e.user}`,
+                              )
+                            }
+                          >
+                            {decision === 'approve' ? 'Approve' : 'Deny'}
+                          </button>
+                        ))}
                       </>
                     )}
                   {((e.status === 'active' && session.role === 'admin') ||
