@@ -8,7 +8,12 @@
  * pgvector; `searchSql`) with fewer runs, for reference. Before timing, the benchmark checks that
  * both paths return the same hits for full text and substring.
  *
- *   npm run bench:history            (BENCH_HISTORY_SIZES=10000,100000 to change the sizes)
+ * Then the import (history-import.ts): the real CLI importing 100k and 200k zsh lines, with
+ * rows/s, peak memory, the data folder's size against the text, and the open time after.
+ *
+ *   npm run bench:history            (BENCH_HISTORY_SIZES=10000,100000 to change the sizes,
+ *                                     BENCH_HISTORY_IMPORT_SIZES=100000,200000 the import's;
+ *                                     an empty value skips that part)
  */
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,8 +25,11 @@ import { redactForHistory } from '../main/history/redact'
 import { queryWords } from '../main/history/search'
 import { HistoryStore, type CommandInput } from '../main/history/store'
 import { generateHistory } from '../main/history/synthetic'
+import { benchImport } from './history-import'
 
-const SIZES = (process.env.BENCH_HISTORY_SIZES ?? '10000,100000').split(',').map(Number)
+const sizes = (v: string) => v.split(',').filter(Boolean).map(Number)
+const SIZES = sizes(process.env.BENCH_HISTORY_SIZES ?? '10000,100000')
+const IMPORT_SIZES = sizes(process.env.BENCH_HISTORY_IMPORT_SIZES ?? '100000,200000')
 const RUNS = Number(process.env.BENCH_HISTORY_RUNS ?? 200)
 const SQL_RUNS = Number(process.env.BENCH_HISTORY_SQL_RUNS ?? 30)
 const LIMIT = 50
@@ -176,7 +184,7 @@ function createSqlite(rows: CommandInput[]) {
 }
 
 async function main() {
-  const maxSize = Math.max(...SIZES)
+  const maxSize = Math.max(0, ...SIZES)
   const all = generateHistory({ count: maxSize, seed: 7 })
   const dir = mkdtempSync(join(tmpdir(), 'cmdai-bench-history-'))
   const results: Record<string, unknown>[] = []
@@ -344,6 +352,7 @@ async function main() {
         p95RatioVsFts5: ratio,
       })
     }
+    const imports = IMPORT_SIZES.length ? await benchImport(IMPORT_SIZES, dir) : []
     const last = results[results.length - 1] as { pglite: Record<string, Latency> } | undefined
     const first = results[0] as { pglite: Record<string, Latency> } | undefined
     const growth: Record<string, number> = {}
@@ -363,6 +372,7 @@ async function main() {
         limit: LIMIT,
         sizes: results,
         p95GrowthLargestVsSmallest: growth,
+        import: imports,
       }),
     )
   } finally {

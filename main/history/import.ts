@@ -27,7 +27,7 @@ export { detectFormat } from './import-parsers'
 
 /** Rows written per transaction: big enough that per-statement costs vanish, small enough that
  * PGlite's memory stays flat and a killed import keeps most of what it wrote. */
-export const BATCH_ROWS = 5000
+export const BATCH_ROWS = 20_000
 /** Skipped lines reported one by one (all are counted). */
 const MAX_SKIPS = 1000
 

@@ -31,7 +31,7 @@ export const START_PARAMS = [
   '-c',
   'min_wal_size=32MB',
   '-c',
-  'max_wal_size=64MB',
+  'max_wal_size=256MB',
 ]
 const INITDB_PARAMS = ['--wal-segsize=1']
 

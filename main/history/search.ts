@@ -8,6 +8,7 @@ import type {
 } from '../../contract/history'
 import { toVectorLiteral, type Embedder } from './embedder'
 import { escapeLike, filterSql, isEmptyFilter } from './filters'
+import { TEXT_WORDS_SQL } from './migrations'
 import { COMMAND_COLUMNS, toCommand, type CommandRow } from './rows'
 
 export interface SearchParams {
@@ -60,7 +61,7 @@ interface Matcher {
 }
 
 /**
- * Search done entirely in SQL: tsvector (full text), ILIKE over the trigram-indexed texts
+ * Search done entirely in SQL: tsvector (full text, an expression index), ILIKE over the texts
  * (substring), pg_trgm `<%` (fuzzy), pgvector (semantic). The app searches with the in-memory
  * index instead (search-index.ts; `HistoryStore.search`), which answers the same for full text,
  * substring, semantic and every filter (search-index.test.ts checks it) in a fraction of the
@@ -144,7 +145,11 @@ async function buildMatcher(
     case 'text': {
       const words = queryWords(query)
       if (!words.length) return null
-      return { where: `t.tsv @@ to_tsquery('simple', $1)`, rank: '0', params: [toTsQuery(words)] }
+      return {
+        where: `${TEXT_WORDS_SQL('t.text')} @@ to_tsquery('simple', $1)`,
+        rank: '0',
+        params: [toTsQuery(words)],
+      }
     }
     case 'substring':
       return { where: `t.text ILIKE $1`, rank: '0', params: [`%${escapeLike(query)}%`] }
