@@ -19,8 +19,19 @@ interface SecretPattern {
   accept?: (value: string, match: RegExpExecArray) => boolean
 }
 
-/** A value quoted with `"` or `'` (no newline) or a bare word; capture 2 or 3 or 4 holds it. */
-const VALUE = `(?:"([^"\\n]*)"|'([^'\\n]*)'|([^\\s"'\`;&|<>()]+))`
+/**
+ * A value quoted with `"` or `'` (no newline) or a bare word; capture 2 or 3 or 4 holds it. A bare
+ * word ends at a `\n`, `\r` or `\t` escape: in `printf 'a = x\nb = y'` each value stands alone.
+ */
+const VALUE = `(?:"([^"\\n]*)"|'([^'\\n]*)'|((?:[^\\s"'\`;&|<>()\\\\]|\\\\(?![nrt]))+))`
+
+/**
+ * Where a name or token may start: not inside a word, except right after a `\n`, `\r` or `\t`
+ * escape (`printf '[default]\naws_secret_access_key = …'`), whose letter is no part of the name.
+ */
+function wordStart(wordChars = 'A-Za-z0-9_'): string {
+  return `(?<![${wordChars}](?<!\\\\[nrt]))`
+}
 
 const PATTERNS: SecretPattern[] = [
   {
@@ -30,12 +41,18 @@ const PATTERNS: SecretPattern[] = [
   },
   {
     kind: 'aws-secret-key',
-    re: /(?<![A-Za-z0-9_])(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s*[=:]?\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    re: new RegExp(
+      `${wordStart()}(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\\s*[=:]?\\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`,
+      'gi',
+    ),
     group: 1,
   },
   {
     kind: 'aws-session-token',
-    re: /(?<![A-Za-z0-9_])aws_session_token["']?\s*[=:\s]\s*["']?([A-Za-z0-9/+=]{40,})/gi,
+    re: new RegExp(
+      `${wordStart()}aws_session_token["']?\\s*[=:\\s]\\s*["']?([A-Za-z0-9/+=]{40,})`,
+      'gi',
+    ),
     group: 1,
   },
   {
@@ -153,7 +170,7 @@ const PATTERNS: SecretPattern[] = [
   {
     kind: 'secret-assignment',
     re: new RegExp(
-      `(?<![A-Za-z0-9_$-])([A-Za-z_][A-Za-z0-9_]{0,80})[ \\t]*[=:][ \\t]*${VALUE}`,
+      `${wordStart('A-Za-z0-9_$\\\\-')}([A-Za-z_][A-Za-z0-9_]{0,80})[ \\t]*[=:][ \\t]*${VALUE}`,
       'g',
     ),
     group: -1,
@@ -252,6 +269,8 @@ export function entropy(s: string): number {
   return h
 }
 
+const FILE_OPTION = /--(?:from-file|from-env-file|set-file)[= ][\w.-]*$/
+
 /** The captured secret of a match whose value sits in whichever alternative matched. */
 function valueOf(p: SecretPattern, m: RegExpExecArray): { value: string; index: number } | null {
   if (p.group >= 0) {
@@ -267,6 +286,13 @@ function valueOf(p: SecretPattern, m: RegExpExecArray): { value: string; index: 
     if (value === '') return null
     if (p.kind === 'secret-assignment' || p.kind === 'secret-json') {
       const name = p.kind === 'secret-json' ? m[2]! : m[1]!
+      // `kubectl create secret --from-file=password=./pw.txt`, `helm --set-file key=path`: the
+      // value names a file holding the secret (`--from-literal=password=…` is the secret itself).
+      if (
+        p.kind === 'secret-assignment' &&
+        FILE_OPTION.test(m.input.slice(Math.max(0, m.index - 100), m.index))
+      )
+        return null
       const colon = p.kind === 'secret-assignment' && /^[A-Za-z0-9_]+[ \t]*:/.test(m[0])
       if (!acceptAssignment(name, value, colon)) return null
     }
