@@ -2,6 +2,7 @@ import type { CommandPart } from '../../contract/safety'
 import { baseName, extractBash } from './bash-frontend'
 import { resolveIn } from './cwd'
 import { extractFish } from './fish-frontend'
+import { globNameCandidates } from './glob-name'
 import { LIMITS, limitFinding } from './limits'
 import { parseOptions } from './options'
 import type { CommandView } from './rule'
@@ -207,6 +208,8 @@ export class Engine {
         `Runs ${nameArg.value}, a program name decoded from escapes or an encoding`,
         nameArg.span,
       )
+    const globbed = globNameCandidates(nameArg, ctx.dialect)
+    if (globbed) return this.globName(cmd, nameArg, ctx, globbed)
     const native = cmd.nativeName
     if (ctx.dialect === 'powershell' && native) {
       // `rm` in PowerShell is Remove-Item on Windows and /bin/rm elsewhere: rate by the platform,
@@ -221,6 +224,42 @@ export class Engine {
       ])
     }
     this.runNamed(cmd, nameArg, ctx)
+  }
+
+  /** `/???/r? -rf ~`: the pattern is expanded before it runs, so rate the worst program it names. */
+  private globName(
+    cmd: SimpleCommand,
+    nameArg: Arg,
+    ctx: ExecContext,
+    globbed: { dir: string; names: string[]; tooMany: boolean },
+  ): void {
+    const shown = nameArg.value
+    if (globbed.tooMany) {
+      this.add(
+        ctx,
+        'exec.glob-name',
+        'high',
+        `Runs ${shown}, a pattern that matches many programs (any of them could run)`,
+        nameArg.span,
+      )
+      this.record(this.view(shown, nameArg, cmd, ctx))
+      return
+    }
+    const listed = globbed.names.slice(0, 4).join(', ') + (globbed.names.length > 4 ? ', …' : '')
+    this.add(
+      ctx,
+      'exec.glob-name',
+      'moderate',
+      `Runs ${shown}, a pattern for a program name (it matches ${listed})`,
+      nameArg.span,
+    )
+    this.worseOf(
+      globbed.names.map((name) => () => {
+        const value = globbed.dir ? `${globbed.dir}/${name}` : name
+        const named = { ...nameArg, value }
+        this.runNamed({ ...cmd, words: [named, ...cmd.words.slice(1)] }, named, ctx)
+      }),
+    )
   }
 
   private runNamed(cmd: SimpleCommand, nameArg: Arg, ctx: ExecContext): void {
