@@ -106,3 +106,64 @@ describe('kubectl --from-file', () => {
     expectRedacted('helm install app ./chart --set auth.password=s3cr3t', ['s3cr3t'])
   })
 })
+
+describe('fish set (and csh setenv)', () => {
+  it('redacts the value after a secret-looking name, whatever the flags', () => {
+    expectRedacted(
+      'set -x GITHUB_TOKEN ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      ['ghp_abcdefghijklmnopqrstuvwxyz0123456789'],
+      'set -x GITHUB_TOKEN [REDACTED:github-token]',
+    )
+    expectRedacted(
+      "set -gx DB_PASSWORD 'two words!'",
+      ['two words!'],
+      "set -gx DB_PASSWORD '[REDACTED:secret-assignment]'",
+    )
+    expectRedacted('set -Ux API_KEY s3cr3tvalue', ['s3cr3tvalue'])
+    expectRedacted(
+      'set --export --global MAILER_PASSWD "p w;d" ; and echo ok',
+      ['p w;d'],
+      'set --export --global MAILER_PASSWD "[REDACTED:secret-assignment]" ; and echo ok',
+    )
+    expectRedacted('set -l db_pwd hunter2 && psql', ['hunter2'])
+    expectRedacted('set -x AZURE_CREDENTIAL abc def | cat', ['abc def'])
+    expectRedacted('set -gx SECRET_KEY_BASE 4f9a1c2b7e3d8a6f0b5c9e2d1a7f3b8c', [
+      '4f9a1c2b7e3d8a6f0b5c9e2d1a7f3b8c',
+    ])
+    expectRedacted('setenv DB_PASSWORD hunter2', ['hunter2'])
+    expectRedacted('yarn config set npmAuthToken n0tAr3alT0ken', ['n0tAr3alT0ken'])
+    // A provider's own kind wins over the generic one on the same span.
+    expect(
+      redactSecrets('aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE').findings,
+    ).toEqual([{ kind: 'aws-access-key', start: 36, end: 56 }])
+  })
+
+  it('leaves other set commands alone', () => {
+    for (const text of [
+      'set -x PATH $PATH ~/bin',
+      'set -gx EDITOR vim',
+      'set -e API_KEY',
+      'set --erase GITHUB_TOKEN',
+      'set -q DB_PASSWORD; or echo missing',
+      'set -x GITHUB_TOKEN $GH_TOKEN',
+      'set -gx TOKEN "$VAULT_TOKEN"',
+      'set -x TOKEN (cat ~/.token)',
+      'set -x DB_PWD ~/db',
+      'set -euo pipefail',
+      'set -x TOKEN_TTL 3600',
+      'setenv PASSWORD_MIN_LENGTH 12',
+      'gh secret set API_KEY --body "$API_KEY"',
+    ])
+      expectUntouched(text)
+  })
+
+  it('stays linear', () => {
+    expectLinear([
+      'set '.repeat(MB / 4),
+      'set -x '.repeat(MB / 7),
+      'set -x TOKEN '.repeat(MB / 13),
+      'set' + ' -a'.repeat(MB / 3),
+      "set -x TOKEN '".repeat(MB / 14),
+    ])
+  })
+})

@@ -406,6 +406,35 @@ function htpasswd(text: string, found: SecretFinding[]): void {
   }
 }
 
+/**
+ * fish's `set [-gx|-Ux|--export …] NAME value…` (and csh's `setenv NAME value`): a secret-looking
+ * name's values, quoted or not. One quoted value keeps its quotes; several are one secret (fish
+ * joins an exported list with spaces).
+ */
+const SET_VARIABLE =
+  /(?<![\w$.-])(?:set|setenv)((?:[ \t]+-[A-Za-z-]+)*)[ \t]+([A-Za-z_][A-Za-z0-9_]{0,80})((?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'`;&|<>()])+)+)/g
+
+function setVariables(text: string, found: SecretFinding[]): void {
+  SET_VARIABLE.lastIndex = 0
+  for (let m = SET_VARIABLE.exec(text); m; m = SET_VARIABLE.exec(text)) {
+    const [whole, flags, name, run] = m as unknown as [string, string, string, string]
+    // `set -e TOKEN`, `set -q TOKEN`: erase or query, no value (what follows is another word).
+    if (/(?:^|\s)-[A-Za-z]*[eqS]|--(?:erase|query|show)/.test(flags)) continue
+    const words = run.trimStart()
+    // `gh secret set API_KEY --body …`: an option after the name, not fish's value list.
+    if (words.startsWith('-')) continue
+    let start = m.index + whole.length - words.length
+    let value = words
+    const quoted = /^(["'])([^"']*)\1$/.exec(words)
+    if (quoted) {
+      value = quoted[2]!
+      start++
+    }
+    if (!acceptAssignment(name, value, false)) continue
+    found.push({ kind: 'secret-assignment', start, end: start + value.length })
+  }
+}
+
 /** Finds secrets in a text; findings are sorted and never overlap. */
 export function findSecrets(text: string): SecretFinding[] {
   const found: SecretFinding[] = []
@@ -426,6 +455,8 @@ export function findSecrets(text: string): SecretFinding[] {
       found.push({ kind: p.kind, start: v.index, end: v.index + v.value.length })
     }
   }
+  // After the patterns: a same-span finding keeps the provider's kind (`aws configure set … AKIA…`).
+  setVariables(text, found)
   found.sort((a, b) => a.start - b.start || b.end - a.end)
   const merged: SecretFinding[] = []
   for (const f of found) {
