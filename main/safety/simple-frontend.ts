@@ -1,6 +1,6 @@
 import { CwdTracker } from './cwd'
 import { LIMITS, limitFinding, type LimitKind } from './limits'
-import { baseName, commandOutput, PipeAccumulator } from './static-output'
+import { baseName, commandOutput, PipeAccumulator, type StaticText } from './static-output'
 import { DYN, type Arg, type Finding, type Redirect, type SimpleCommand, type Span } from './types'
 
 /**
@@ -27,6 +27,8 @@ export interface SimpleScript {
   parseError: string | null
   vars: Map<string, string>
   cwd: CwdTracker
+  /** fish: the items of list variables set earlier in the line (`set cmd rm -rf /`). */
+  lists: Map<string, string[]>
   /** fish `alias name 'value'` and `alias name=value` defined earlier in the line. */
   aliases: Map<string, string>
   depth: number
@@ -64,6 +66,7 @@ export function extractSimple(
       ...Object.entries(options.vars ?? {}),
     ]),
     cwd: new CwdTracker(options.cwd ?? null),
+    lists: new Map(),
     aliases: new Map(),
     depth: 0,
     limits: new Set(),
@@ -233,17 +236,18 @@ function statement(
     return []
   // fish `set [-x] NAME value`, PowerShell `$x = value`: remember literal values.
   if (key(w[0]) === 'set' && !d.caseInsensitive) {
-    const rest = w.slice(1).filter((a) => !a.value.startsWith('-'))
-    if (rest[0])
-      st.vars.set(
-        rest[0].value,
-        rest
-          .slice(1)
-          .map((a) => a.value)
-          .join(' '),
-      )
+    // Options come before the name; after it every word is a value (`set cmd rm -rf /`).
+    const at = w.findIndex((a, i) => i > 0 && !a.value.startsWith('-'))
+    const rest = at > 0 ? w.slice(at) : []
+    if (rest[0]) {
+      const items = rest.slice(1).map((a) => a.value)
+      st.vars.set(rest[0].value, items.join(' '))
+      st.lists.set(rest[0].value, items)
+    }
     return []
   }
+  // fish: `$cmd` holding a list is one word per item (`set cmd rm -rf /; $cmd` runs rm).
+  if (!d.caseInsensitive && st.lists.size) w = w.flatMap((a) => listItems(a, st) ?? [a])
   if (w[0]?.raw.startsWith('$') && w[1]?.value === '=') {
     st.vars.set(
       w[0].raw.slice(1).toLowerCase(),
@@ -303,6 +307,14 @@ function statement(
   return [cmd]
 }
 
+/** fish: the items of a list variable a bare unquoted `$name` word expands to. */
+function listItems(a: Arg, st: SimpleScript): Arg[] | null {
+  const m = /^\$([A-Za-z_]\w*)$/.exec(a.raw)
+  const items = m ? st.lists.get(m[1]!) : undefined
+  if (!items || items.length < 2) return null
+  return items.map((value) => ({ value, raw: a.raw, span: a.span, quoted: false }))
+}
+
 /** fish `alias x 'cmd'` / `alias x=cmd`, PowerShell `Set-Alias x Cmdlet`: returns true if one. */
 function defineAlias(name: string, args: Arg[], st: SimpleScript): boolean {
   const operands = args.map((a) => a.value).filter((v) => !/^-/.test(v))
@@ -360,6 +372,7 @@ function readWord(
   const start = i
   let value = ''
   let quoted = false
+  let decoded = false
   while (i < end) {
     const c = text[i]!
     if (/[\s;|]/.test(c) || (c === '&' && (text[i + 1] === '&' || !d.caseInsensitive))) break
@@ -459,7 +472,10 @@ function readWord(
       }
       const only = st.commands.length === before + 1 ? st.commands[before] : undefined
       const name = only?.words[0]?.value.toLowerCase()
-      // What a command substitution prints, when the text decides it (`(echo x)`, `(printf …)`).
+      // What a command substitution prints, when the text decides it (`(echo x)`, `(printf …)`,
+      // `(echo … | base64 -d)`).
+      const piped = only ? undefined : pipelineOutput(st.commands.slice(before), d)
+      if (piped?.decoded) decoded = true
       const printed =
         only && (name === 'echo' || name === 'write-output')
           ? only.words
@@ -472,7 +488,7 @@ function readWord(
                 undefined,
                 d.caseInsensitive ? 'powershell' : 'fish',
               )?.text.replace(/\n+$/, '')
-            : undefined
+            : piped?.text.replace(/\n+$/, '')
       value += printed ?? DYN
       i = close + 1
       continue
@@ -487,7 +503,9 @@ function readWord(
     i++
   }
   if (i === start) return null
-  return { arg: { value, raw: text.slice(start, i), span: { start, end: i }, quoted }, end: i }
+  const arg: Arg = { value, raw: text.slice(start, i), span: { start, end: i }, quoted }
+  if (decoded) arg.decoded = true
+  return { arg, end: i }
 }
 
 function readVariable(
@@ -517,6 +535,21 @@ function readVariable(
   const prop = /^\.(FullName|FullPath|PSPath|Path|Name)\b/i.exec(text.slice(stop, stop + 12))
   if (prop && d.caseInsensitive && /^(_|psitem)$/i.test(name)) stop += prop[0].length
   return { value: known ?? DYN, end: stop }
+}
+
+/** What the last stage of a one-pipeline substitution prints, when the text decides it. */
+function pipelineOutput(cmds: SimpleCommand[], d: SimpleDialect): StaticText | null {
+  const last = cmds[cmds.length - 1]
+  if (!last || cmds.length < 2 || !cmds.slice(1).every((c) => c.connector === '|')) return null
+  const stdin = last.stdin
+  const input =
+    stdin.kind === 'literal'
+      ? { text: stdin.text, decoded: stdin.decoded ?? false }
+      : stdin.kind !== 'none' && stdin.known
+        ? stdin.known
+        : null
+  if (!input) return null
+  return commandOutput(last, input, d.caseInsensitive ? 'powershell' : 'fish')
 }
 
 /** PowerShell: the items a listing stage (`Get-ChildItem PATH`) puts in the pipeline. */
