@@ -167,3 +167,91 @@ describe('fish set (and csh setenv)', () => {
     ])
   })
 })
+
+describe('tool password options with quoted or attached values', () => {
+  it('redacts them', () => {
+    expectRedacted(
+      "mysql -p'My Pass;word 9' shop",
+      ['My Pass;word 9'],
+      "mysql -p'[REDACTED:password-flag]' shop",
+    )
+    expectRedacted('mysql -u root -p"My Pass;word 9" -e "select 1; select 2"', ['My Pass;word 9'])
+    expectRedacted('mysqldump -uroot -p"a|b&c" shop > dump.sql', ['a|b&c'])
+    expectRedacted(
+      'kubectl create secret docker-registry reg --docker-server=r.io --docker-username=u --docker-password=Xyz123 --docker-email=a@b.c',
+      ['Xyz123'],
+    )
+    expectRedacted(
+      "az login -u alice@example.com -p 'az secret 1'",
+      ['az secret 1'],
+      "az login -u alice@example.com -p '[REDACTED:password-flag]'",
+    )
+    expectRedacted('az login --service-principal -u app -p azSecret1 --tenant t', ['azSecret1'])
+    expectRedacted('az login -u alice --password=azSecret2', ['azSecret2'])
+    expectRedacted(
+      'smbclient //server/share -U alice%Pa55word',
+      ['Pa55word'],
+      'smbclient //server/share -U alice%[REDACTED:password-flag]',
+    )
+    expectRedacted("smbclient //server/share -U 'DOM\\alice%Pa ss' -c ls", ['Pa ss'])
+    expectRedacted('rpcclient -U"bob%b0b pw" dc01', ['b0b pw'])
+    expectRedacted('smbclient -L //nas --user=bob%b0bpw', ['b0bpw'])
+    expectRedacted(
+      'net use Z: \\\\server\\share /user:DOM\\alice P@ss /persistent:yes',
+      ['P@ss'],
+      'net use Z: \\\\server\\share /user:DOM\\alice [REDACTED:password-flag] /persistent:yes',
+    )
+    expectRedacted('net use \\\\server\\share S3cret! /user:alice', ['S3cret!'])
+    expectRedacted('NET USE Z: \\\\srv\\new /USER:bob "pa ss"', ['pa ss'])
+    expectRedacted('net user alice Passw0rd! /add', ['Passw0rd!'])
+    expectRedacted(
+      "$pw = ConvertTo-SecureString 'plain text pw' -AsPlainText -Force",
+      ['plain text pw'],
+      "$pw = ConvertTo-SecureString '[REDACTED:password-flag]' -AsPlainText -Force",
+    )
+    expectRedacted('$pw = ConvertTo-SecureString -String "P@ss;1" -AsPlainText -Force; Connect-X', [
+      'P@ss;1',
+    ])
+    expectRedacted("convertto-securestring -asplaintext -force 'pw2'", ['pw2'])
+    expectRedacted(
+      'keytool -importkeystore -srckeystore a.p12 -srcstorepass changeit1 -deststorepass changeit2',
+      ['changeit1', 'changeit2'],
+    )
+  })
+
+  it('leaves the same tools without a password alone', () => {
+    for (const text of [
+      'mysql -p -h db shop',
+      'mysql -h db -e "select 1; select 2"',
+      'az login --use-device-code',
+      'az login -u alice@example.com',
+      'az vm create -n vm1 -g rg --image Ubuntu2204',
+      'smbclient -L //nas -U alice',
+      'smbclient -L //nas -N',
+      'smbclient //server/share -U "$SMB_USER%$SMB_PASS"',
+      'net use Z: \\\\server\\share /user:alice *',
+      'net use Z: \\\\server\\share /persistent:no',
+      'net use Z: /delete',
+      'net user alice /domain',
+      'net users',
+      'ConvertTo-SecureString $encrypted',
+      'ConvertTo-SecureString $plain -AsPlainText -Force',
+      "ConvertTo-SecureString '01000000d08c9ddf0115d1118c7a00c04fc297eb'",
+      'kubectl create secret docker-registry reg --docker-server=r.io --docker-password=$PW',
+    ])
+      expectUntouched(text)
+  })
+
+  it('stays linear', () => {
+    expectLinear([
+      "mysql -p'".repeat(MB / 9),
+      "'".repeat(MB),
+      '"\';'.repeat(MB / 3),
+      'mysql ' + "'a".repeat(MB / 2),
+      'net use \\\\'.repeat(MB / 10),
+      'net use /user:a '.repeat(MB / 16),
+      'smbclient -U %'.repeat(MB / 14),
+      'ConvertTo-SecureString -AsPlainText '.repeat(MB / 37),
+    ])
+  })
+})

@@ -142,7 +142,7 @@ const PATTERNS: SecretPattern[] = [
   {
     kind: 'password-flag',
     re: new RegExp(
-      `(?<!\\S)--?(?:password|passwd|pass|token|api-key|apikey|api-token|secret|client-secret|auth-token|access-token|private-key|secret-key|db-password)(?:=|\\s+)${VALUE}`,
+      `(?<!\\S)--?(?:password|passwd|pass|token|api-key|apikey|api-token|secret|client-secret|auth-token|access-token|private-key|secret-key|db-password|docker-password|registry-password|admin-password|root-password|ssh-password|app-password|bind-password|master-password|keystore-password|key-password|store-password|storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)(?:=|\\s+)${VALUE}`,
       'gi',
     ),
     group: -1,
@@ -361,7 +361,7 @@ function privateKeys(text: string, found: SecretFinding[]): void {
  * -p SECRET`, `redis-cli -a SECRET`, `openssl enc -k SECRET`. Searched per command segment (split
  * at `;`, `|`, `&` and newlines), one pass per segment, so the cost stays linear.
  */
-const TOOL_FLAGS: Array<{ tool: RegExp; flag: RegExp }> = [
+const TOOL_FLAGS: Array<{ tool: RegExp; flag: RegExp; requires?: RegExp }> = [
   {
     tool: /(?<![\w-])(?:mysql|mariadb|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck)\b/,
     flag: /(?<!\S)-p(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"']+))/g,
@@ -370,26 +370,61 @@ const TOOL_FLAGS: Array<{ tool: RegExp; flag: RegExp }> = [
     tool: /(?<![\w-])(?:docker|podman|nerdctl|buildah|skopeo|helm)\s+(?:registry\s+)?login\b/,
     flag: new RegExp(`(?<!\\S)-p\\s*${VALUE}`, 'g'),
   },
+  { tool: /(?<![\w-])az\s+login\b/, flag: new RegExp(`(?<!\\S)-p(?:=|\\s+)${VALUE}`, 'g') },
   { tool: /(?<![\w-])(?:redis|valkey)-cli\b/, flag: new RegExp(`(?<!\\S)-a\\s+${VALUE}`, 'g') },
   { tool: /(?<![\w-])openssl\b/, flag: new RegExp(`(?<!\\S)-k\\s+${VALUE}`, 'g') },
+  {
+    // Samba's `-U user%password` (`--user=`, quoted or attached): the part after the `%`.
+    tool: /(?<![\w-])(?:smbclient|rpcclient|smbcacls|smbget|smbmap|smbtree|net\s+(?:rpc|ads))\b/,
+    flag: /(?<!\S)(?:-U|--user(?:name)?)(?:=|\s*)(?:"[^"%\n]*%([^"\n]+)"|'[^'%\n]*%([^'\n]+)'|[^\s%"']*%([^\s"']+))/g,
+  },
+  {
+    // `net use Z: \\server\share /user:DOM\alice PASSWORD` or `net use \\server\share PASSWORD
+    // /user:alice`; `*` asks for it.
+    tool: /(?<![\w-])net(?:\.exe)?\s+use\b/i,
+    flag: new RegExp(`(?<!\\S)(?:/u(?:ser)?:\\S+|\\\\\\\\\\S+)\\s+(?![/*])${VALUE}`, 'gi'),
+  },
+  // `net user alice PASSWORD /add`
+  {
+    tool: /(?<![\w-])net(?:\.exe)?\s+user\b/i,
+    flag: new RegExp(`\\s+[^\\s/]+\\s+(?![/*])${VALUE}`, 'y'),
+  },
+  {
+    // PowerShell: `ConvertTo-SecureString 'plain' -AsPlainText -Force` (without -AsPlainText the
+    // argument is an already encrypted string).
+    tool: /(?<![\w-])ConvertTo-SecureString\b/i,
+    flag: new RegExp(`(?:\\s+-(?:AsPlainText|Force)\\b)*\\s+(?:-String\\s+)?${VALUE}`, 'iy'),
+    requires: /(?<!\S)-AsPlain/i,
+  },
 ]
 
+/**
+ * Command segments: split at `;`, `|`, `&` and newlines, but not inside a quoted word, so that
+ * `mysql -p'a;b c'` stays one segment.
+ */
+const SEGMENT = /(?:"[^"\n]*"|'[^'\n]*'|[^\n;|&"'])+/g
+
 function toolFlags(text: string, found: SecretFinding[]): void {
-  const segment = /[^\n;|&]+/g
-  for (let seg = segment.exec(text); seg; seg = segment.exec(text)) {
+  SEGMENT.lastIndex = 0
+  for (let seg = SEGMENT.exec(text); seg; seg = SEGMENT.exec(text)) {
     const part = seg[0]
-    for (const { tool, flag } of TOOL_FLAGS) {
+    for (const { tool, flag, requires } of TOOL_FLAGS) {
       const t = tool.exec(part)
-      if (!t) continue
+      if (!t || (requires && !requires.test(part))) continue
       flag.lastIndex = t.index + t[0].length
       const m = flag.exec(part)
       if (!m) continue
-      const value = m[4] ?? m[3] ?? m[2] ?? m[1]
+      const value = lastGroup(m)
       if (!value || isReference(value)) continue
       const start = seg.index + m.index + m[0].lastIndexOf(value)
       found.push({ kind: 'password-flag', start, end: start + value.length })
     }
   }
+}
+
+function lastGroup(m: RegExpExecArray): string | undefined {
+  for (let g = m.length - 1; g >= 1; g--) if (m[g] !== undefined) return m[g]
+  return undefined
 }
 
 /** Passwords given to htpasswd on the command line: `-b FILE USER PASS`, `-nb USER PASS`. */
