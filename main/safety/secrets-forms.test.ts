@@ -6,13 +6,14 @@ import { redactSecrets } from './index'
  * value here is made up for the test.
  */
 
-/** The secrets are gone, each found exactly, and the text is otherwise what `expected` says. */
+/** The secrets are gone, each inside a finding, and the text is otherwise what `expected` says. */
 function expectRedacted(text: string, secrets: string[], expected?: string): void {
   const { text: out, findings } = redactSecrets(text)
   for (const secret of secrets) {
     expect(out, text).not.toContain(secret)
+    const at = text.indexOf(secret)
     expect(
-      findings.some((f) => text.slice(f.start, f.end) === secret),
+      findings.some((f) => f.start <= at && at + secret.length <= f.end),
       `${secret} in ${text}`,
     ).toBe(true)
   }
@@ -252,6 +253,59 @@ describe('tool password options with quoted or attached values', () => {
       'net use /user:a '.repeat(MB / 16),
       'smbclient -U %'.repeat(MB / 14),
       'ConvertTo-SecureString -AsPlainText '.repeat(MB / 37),
+    ])
+  })
+})
+
+describe('a private key split over quoted arguments', () => {
+  const line1 = 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun'
+  const line2 = 'VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK'
+
+  it('redacts from BEGIN to END across quotes and blanks, and nothing after END', () => {
+    expectRedacted(
+      `printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' '${line1}' '${line2}' '-----END RSA PRIVATE KEY-----' > k.pem && chmod 600 k.pem`,
+      [line1, line2],
+      "printf '%s\\n' '[REDACTED:private-key]' > k.pem && chmod 600 k.pem",
+    )
+    expectRedacted(
+      `printf '%s\\n' \\\n  "-----BEGIN PRIVATE KEY-----" \\\n  "${line1}" \\\n  "${line2}" \\\n  "-----END PRIVATE KEY-----" 'not a key' > k.pem`,
+      [line1, line2],
+      `printf '%s\\n' \\\n  "[REDACTED:private-key]" 'not a key' > k.pem`,
+    )
+    expectRedacted(
+      `echo '-----BEGIN EC PRIVATE KEY-----' "${line1}" '-----END EC PRIVATE KEY-----'; echo done`,
+      [line1],
+      "echo '[REDACTED:private-key]'; echo done",
+    )
+  })
+
+  it('without END, stops at the end of the quoted run', () => {
+    expectRedacted(
+      `printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' '${line1}' '${line2}' > k.pem && chmod 600 k.pem`,
+      [line1, line2],
+      "printf '%s\\n' '[REDACTED:private-key]' > k.pem && chmod 600 k.pem",
+    )
+    expectRedacted(
+      `printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' '${line1}' tee k.pem`,
+      [line1],
+      "printf '%s\\n' '[REDACTED:private-key]' tee k.pem",
+    )
+  })
+
+  it('leaves headers without key material alone', () => {
+    expectUntouched("printf '%s\\n' '-----BEGIN RSA PRIVATE KEY-----' 'hello' > k.pem")
+    expectUntouched("grep -c -- '-----BEGIN OPENSSH PRIVATE KEY-----' ~/.ssh/id_ed25519")
+    expectUntouched(
+      "grep -l '-----BEGIN RSA PRIVATE KEY-----' *.pem 'ReadmeAboutKeysAndTheirRotationPolicyForOps' | wc -l",
+    )
+  })
+
+  it('stays linear', () => {
+    expectLinear([
+      "'-----BEGIN PRIVATE KEY-----' '".repeat(MB / 32),
+      "'-----BEGIN PRIVATE KEY-----' 'AAAA' ".repeat(MB / 36),
+      "'-----BEGIN PRIVATE KEY-----" + "' '".repeat(MB / 3),
+      '"-----BEGIN PRIVATE KEY-----\\n' + 'A'.repeat(MB),
     ])
   })
 })

@@ -304,10 +304,31 @@ function valueOf(p: SecretPattern, m: RegExpExecArray): { value: string; index: 
 const BEGIN_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g
 const END_KEY = /-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g
 
+/** Base64 and the PEM punctuation (`Proc-Type: 4,ENCRYPTED`, `\n` escapes): key material. */
+function isKeyChar(c: number): 'material' | 'filler' | null {
+  if (
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    (c >= 48 && c <= 57) ||
+    c === 43 ||
+    c === 47 ||
+    c === 61
+  )
+    return 'material'
+  if (c === 10 || c === 13 || c === 32 || c === 9 || c === 58 || c === 44 || c === 45 || c === 92)
+    return 'filler'
+  return null
+}
+
 /**
  * Private key blocks: the header, the key material and the footer. Only when key material
  * follows the header: a header alone (`grep -- "-----BEGIN RSA PRIVATE KEY-----" .`) is a look-
  * alike, and nothing after the key material is ever taken with it.
+ *
+ * A quoted header (`'-----BEGIN …'`) starts a run of quoted words: the key may be split over
+ * several (`printf '%s\n' '-----BEGIN …' 'MIIE…' '-----END …'`), with only blanks between them;
+ * the first unquoted word ends the run. Without a footer the redaction stops at the run's last
+ * closing quote, so the command after it stays.
  */
 function privateKeys(text: string, found: SecretFinding[]): void {
   if (!text.includes('PRIVATE KEY-----')) return
@@ -319,37 +340,34 @@ function privateKeys(text: string, found: SecretFinding[]): void {
   let after = 0
   for (let m = BEGIN_KEY.exec(text); m; m = BEGIN_KEY.exec(text)) {
     if (m.index < after) continue
+    const before = text.charCodeAt(m.index - 1)
+    const quotedRun = before === 34 || before === 39
+    // Inside which quote the scan is (a char code), 0 between the words of a quoted run.
+    let quote = quotedRun ? before : 0
+    let lastClose = -1
     let i = m.index + m[0].length
-    // Key material: base64 lines, PEM headers (`Proc-Type: …`), escaped newlines in strings.
     let material = 0
+    // Every branch stops at `-----`, so one header's scan never runs into the next header's.
     while (i < text.length) {
       const c = text.charCodeAt(i)
-      const b64 =
-        (c >= 65 && c <= 90) ||
-        (c >= 97 && c <= 122) ||
-        (c >= 48 && c <= 57) ||
-        c === 43 ||
-        c === 47 ||
-        c === 61
-      if (b64) material++
-      else if (!(
-        c === 10 ||
-        c === 13 ||
-        c === 32 ||
-        c === 9 ||
-        c === 58 ||
-        c === 44 ||
-        c === 45 ||
-        c === 92
-      ))
-        break
-      else if (c === 45 && text.startsWith('-----', i)) break
+      if (c === 45 && text.startsWith('-----', i)) break
+      if (quotedRun && quote !== 0 && c === quote) {
+        lastClose = i
+        quote = 0
+      } else if (quotedRun && quote === 0) {
+        if (c === 34 || c === 39) quote = c
+        else if (!(c === 32 || c === 9 || c === 10 || c === 13 || c === 92)) break
+      } else {
+        const kind = isKeyChar(c)
+        if (kind === null) break
+        if (kind === 'material') material++
+      }
       i++
     }
     // With its footer any material is a key; without, only a key-sized run of it.
     const footer = ends.get(i)
     if (material === 0 || (footer === undefined && material < 40)) continue
-    let end = footer ?? i
+    let end = footer ?? (quotedRun && quote === 0 && lastClose > 0 ? lastClose : i)
     if (footer === undefined) while (end > m.index && /\s/.test(text[end - 1]!)) end--
     found.push({ kind: 'private-key', start: m.index, end })
     after = end
