@@ -1,5 +1,5 @@
 import { ensureFixtureModel } from '../scripts/fixture-model'
-import { expect, shot, terminalText, test, typeInTerminal } from './fixtures'
+import { expect, shot, terminalReady, terminalText, test, typeInTerminal } from './fixtures'
 
 // The tiny fixture model has random weights and a real tokenizer: grammar-constrained generation
 // still yields a valid {command, explanation} object, so the whole path runs for real. The
@@ -10,10 +10,8 @@ test.use({ serveEnv: { CMDAI_MODEL: ensureFixtureModel('tiny') } })
 // machine (PGlite's initdb): the journeys start after it.
 test.describe.configure({ timeout: 180_000 })
 
-async function waitForPrompt(page: import('@playwright/test').Page) {
-  await expect.poll(() => terminalText(page)).toContain('@cmdai:')
-  await expect(page.getByTestId('status-db')).toHaveText('history: ready', { timeout: 120_000 })
-}
+// The shared wait: the prompt (however long the server's thread is held) and an open database.
+const waitForPrompt = terminalReady
 
 test('ask, review, edit to something critical and see it blocked, run a safe one', async ({
   app: { page },
