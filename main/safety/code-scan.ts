@@ -27,6 +27,8 @@ export type CodeAction =
   | { kind: 'write'; path: string }
   | { kind: 'empty-trash' }
   | { kind: 'power' }
+  /** Processes started in a loop that never ends (`fork while 1`, `while True: os.fork()`). */
+  | { kind: 'fork-bomb' }
 
 interface Token {
   t: 'name' | 'str' | 'punct' | 'shell'
@@ -114,6 +116,21 @@ function own<T>(map: Record<string, T>, key: string): T | undefined {
 /** The words given after the code (`node -e CODE a b`), while one scan runs. */
 let currentArgv: string[] = []
 
+/** A loop that never ends by its condition: `while 1`, `while True:`, `for(;;)`, `loop {`. */
+const ENDLESS_LOOP =
+  /\bwhile\s*\(?\s*(1|true|True|!0|fork)\b\s*\)?\s*[:{;)]?|\bfor\s*\(\s*;\s*;\s*\)|\bloop\s*(\{|do\b)|\buntil\s*\(?\s*(0|false)\b|\bsetInterval\s*\(/
+/** Calls that start a process and return at once (a blocking `system` in a loop is no bomb). */
+const SPAWN_CALL = /\bfork\b|\bspawn\s*\(|\bPopen\s*\(|\bProcess\s*\([^)]*\)\s*\.start\s*\(/
+
+/**
+ * A fork bomb in an interpreter one-liner: processes started in an endless loop multiply until
+ * the machine stalls, as `:(){ :|:& };:` does. Strings are left out (`print "fork" while 0`).
+ */
+function forkBomb(code: string): boolean {
+  const bare = code.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, '""')
+  return ENDLESS_LOOP.test(bare) && SPAWN_CALL.test(bare)
+}
+
 export function scanCode(
   code: string,
   lang: Language,
@@ -121,6 +138,8 @@ export function scanCode(
   argv: string[] = [],
 ): CodeAction[] {
   currentArgv = argv
+  if (lang !== 'osascript' && lang !== 'powershell' && forkBomb(code))
+    return [{ kind: 'fork-bomb' }]
   const aliases = lang === 'python' || lang === 'node' ? importAliases(code) : null
   const tokens = tokenize(code, lang).map((t) => {
     if (!aliases?.size || t.t !== 'name') return t

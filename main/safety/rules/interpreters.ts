@@ -336,6 +336,14 @@ export function rateInlineCode(
         )
         break
       }
+      case 'fork-bomb':
+        c.emit(
+          'proc.fork-bomb',
+          'critical',
+          `Fork bomb: inline ${c.name} code starts processes in an endless loop until the system stalls`,
+          span,
+        )
+        break
       case 'power':
         c.emit('power.shutdown', 'high', 'Shuts down, restarts or logs out the machine', span)
         break
