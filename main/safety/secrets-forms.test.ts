@@ -309,3 +309,63 @@ describe('a private key split over quoted arguments', () => {
     ])
   })
 })
+
+describe('a value echoed into a command that reads a password from stdin', () => {
+  it('redacts it', () => {
+    expectRedacted(
+      "echo 'pw 1' | docker login --password-stdin -u ci reg",
+      ['pw 1'],
+      "echo '[REDACTED:password-stdin]' | docker login --password-stdin -u ci reg",
+    )
+    expectRedacted(
+      'echo pw | sudo -S apt update',
+      ['pw'],
+      'echo [REDACTED:password-stdin] | sudo -S apt update',
+    )
+    expectRedacted('echo -n hunter2 | sudo -u root -kS systemctl restart x', ['hunter2'])
+    expectRedacted(
+      "printf '%s\\n' 'p;w' | podman login -u me --password-stdin quay.io && echo ok",
+      ['p;w'],
+    )
+    expectRedacted('echo "T0k 3n" | helm registry login r.io --username u --password-stdin', [
+      'T0k 3n',
+    ])
+    expectRedacted("docker login -u ci --password-stdin reg <<< 'S3cr3t'", ['S3cr3t'])
+    expectRedacted('sudo -S true <<< hunter2', ['hunter2'])
+    expectRedacted("echo 'alice:Pw1' | sudo chpasswd", ['alice:Pw1'])
+    expectRedacted('echo Pw2 | passwd --stdin alice', ['Pw2'])
+    expectRedacted('echo s.abcdEFGHijklMNOPqrstUVWX | vault login -', [
+      's.abcdEFGHijklMNOPqrstUVWX',
+    ])
+    expect(
+      redactSecrets('echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 | gh auth login --with-token')
+        .text,
+    ).toBe('echo [REDACTED:github-token] | gh auth login --with-token')
+  })
+
+  it('leaves other pipes alone', () => {
+    for (const text of [
+      'echo y | sudo pacman -S vim',
+      'echo $PW | docker login --password-stdin',
+      'echo "$REGISTRY_TOKEN" | docker login ghcr.io -u me --password-stdin',
+      'cat pw.txt | docker login --password-stdin',
+      'aws ecr get-login-password | docker login --password-stdin 1234.dkr.ecr.eu-west-1.amazonaws.com',
+      'echo hello || sudo -S ls',
+      'echo hi | sudo ls',
+      'echo build done | tee log',
+      'sudo -S apt update',
+      'docker login --password-stdin reg < pw.txt',
+    ])
+      expectUntouched(text)
+  })
+
+  it('stays linear', () => {
+    expectLinear([
+      'echo a | sudo -S '.repeat(MB / 17),
+      'sudo'.padEnd(MB, ' -u'),
+      'echo pw |'.repeat(MB / 9) + ' docker login --password-stdin',
+      'docker login --password-stdin <<<'.repeat(MB / 34),
+      'vault login' + ' -x'.repeat(MB / 3),
+    ])
+  })
+})

@@ -445,6 +445,63 @@ function lastGroup(m: RegExpExecArray): string | undefined {
   return undefined
 }
 
+/** A whole pipeline stage that prints one value: `echo [-n] VALUE`, `printf ['%s\n'] VALUE`. */
+const ECHO_STAGE = new RegExp(
+  `^[ \\t]*(?:echo|printf)(?:[ \\t]+-[A-Za-z]+)*[ \\t]+(?:(?:"%s(?:\\\\n)?"|'%s(?:\\\\n)?')[ \\t]+)?${VALUE}[ \\t]*$`,
+)
+const HERE_STRING = new RegExp(`<<<[ \\t]*${VALUE}`)
+const STDIN_SECRET =
+  /(?<!\S)(?:--password-stdin|--with-token)(?![\w-])|(?<![\w-])(?:chpasswd|passwd[ \t]+--stdin)(?![\w-])|(?<![\w-])vault[ \t]+login(?:[ \t]+-\S+)*[ \t]+-(?!\S)/
+/** sudo's options that take a value (`-u root`), so that the command after them is found. */
+const SUDO_VALUE_OPTIONS =
+  /^-[A-Za-z]*[ugpCDrtUTRh]$|^--(?:user|group|prompt|close-from|chdir|role|type|other-user|command-timeout|chroot|host)$/
+
+/** Does this pipeline stage read a password or token from its standard input? */
+function readsSecretFromStdin(stage: string): boolean {
+  if (STDIN_SECRET.test(stage)) return true
+  const sudo = /(?<![\w-])sudo[ \t]+/.exec(stage)
+  if (!sudo) return false
+  // `sudo -S cmd`, `sudo -u root -kS cmd`, `sudo --stdin cmd`; a later `-S` (`sudo pacman -S
+  // vim`) belongs to the command, not to sudo.
+  const words = stage.slice(sudo.index + sudo[0].length).split(/[ \t]+/)
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!
+    if (word === '--stdin' || /^-[A-Za-z]*S[A-Za-z]*$/.test(word)) return true
+    if (!word.startsWith('-') || word === '--') return false
+    if (SUDO_VALUE_OPTIONS.test(word)) i++
+  }
+  return false
+}
+
+/**
+ * A value fed to a command that reads a password from its standard input: `echo pw | docker login
+ * --password-stdin`, `printf '%s' pw | sudo -S …`, `sudo -S … <<< pw`.
+ */
+function stdinSecrets(text: string, found: SecretFinding[]): void {
+  let prev: RegExpExecArray | null = null
+  SEGMENT.lastIndex = 0
+  for (let seg = SEGMENT.exec(text); seg; prev = seg, seg = SEGMENT.exec(text)) {
+    const stage = seg[0]
+    if (!readsSecretFromStdin(stage)) continue
+    const piped =
+      prev !== null &&
+      prev.index + prev[0].length === seg.index - 1 &&
+      text[seg.index - 1] === '|' &&
+      text[seg.index - 2] !== '|'
+    const echoed = piped ? ECHO_STAGE.exec(prev![0]) : null
+    if (echoed) push(prev!.index + echoed.index, echoed)
+    const here = HERE_STRING.exec(stage)
+    if (here) push(seg.index + here.index, here)
+  }
+
+  function push(at: number, m: RegExpExecArray): void {
+    const value = lastGroup(m)
+    if (!value || isReference(value)) return
+    const start = at + m[0].lastIndexOf(value)
+    found.push({ kind: 'password-stdin', start, end: start + value.length })
+  }
+}
+
 /** Passwords given to htpasswd on the command line: `-b FILE USER PASS`, `-nb USER PASS`. */
 function htpasswd(text: string, found: SecretFinding[]): void {
   const re =
@@ -510,6 +567,7 @@ export function findSecrets(text: string): SecretFinding[] {
   }
   // After the patterns: a same-span finding keeps the provider's kind (`aws configure set … AKIA…`).
   setVariables(text, found)
+  stdinSecrets(text, found)
   found.sort((a, b) => a.start - b.start || b.end - a.end)
   const merged: SecretFinding[] = []
   for (const f of found) {
