@@ -14,7 +14,10 @@ import {
 test.beforeEach(() => test.setTimeout(180_000))
 
 test('opens to a working terminal: echo hello shows its output', async ({ app: { page } }) => {
-  await expect(page.locator('.terminal-pane:not([hidden]) .xterm')).toBeVisible()
+  // The first tab waits for the server's thread while the database is first created.
+  await expect(page.locator('.terminal-pane:not([hidden]) .xterm')).toBeVisible({
+    timeout: 90_000,
+  })
   await terminalReady(page)
   await typeInTerminal(page, 'echo hello\n')
   await expect.poll(() => terminalText(page)).toMatch(/^hello$/m)
