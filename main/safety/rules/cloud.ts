@@ -8,6 +8,45 @@ const PUBLIC_ACL = /^(public-read|public-read-write|authenticated-read)$/
 const ADMIN_POLICY = /AdministratorAccess|IAMFullAccess|PowerUserAccess|:policy\/\*|FullAccess$/
 const OPEN_CIDR = /(^|[=,\s"'])(0\.0\.0\.0\/0|::\/0|\*|Internet|Any)([,\s"']|$)/
 
+const ADMIN_ROLE =
+  /^(roles\/(owner|editor|[\w.]*admin\w*)|Owner|Contributor|User Access Administrator|cluster-admin|admin)$/i
+/** Members that stand for anyone at all, signed in or not (`system:authenticated` is not one). */
+const ANYONE = /^(allUsers|allAuthenticatedUsers|system:anonymous|system:unauthenticated)$/
+
+function grantsRole(c: CommandView, text: string): boolean {
+  return (
+    /add-iam-policy-binding|role assignment create|create (cluster)?rolebinding|create-role-binding/.test(
+      text,
+    ) ||
+    (c.name === 'az' && c.args.some((a) => a.value === 'assignment'))
+  )
+}
+
+/**
+ * Owner, editor or cluster-admin granted to everyone (`--member=allUsers`,
+ * `--user=system:anonymous`): anyone on the network controls the project or cluster.
+ */
+function publicAdmin(
+  c: CommandView,
+  flag: (name: string) => string | undefined,
+  text: string,
+  at: Arg | null,
+): boolean {
+  if (!grantsRole(c, text)) return false
+  const role = flag('--role') ?? flag('--clusterrole') ?? ''
+  const member = ['--member', '--user', '--group', '--assignee']
+    .map(flag)
+    .find((m) => m !== undefined && ANYONE.test(m))
+  if (!member || !ADMIN_ROLE.test(role)) return false
+  c.emit(
+    'cloud.iam.public-admin',
+    'critical',
+    `Grants the ${role} role (full control) to ${member}: anyone who can reach it takes over`,
+    at,
+  )
+  return true
+}
+
 /** Making storage public, granting administrator rights, opening a firewall to the world. */
 function exposure(c: CommandView, at: Arg | null): boolean {
   const values = c.args.map((a) => a.value)
@@ -28,6 +67,7 @@ function exposure(c: CommandView, at: Arg | null): boolean {
     )
     return true
   }
+  if (publicAdmin(c, flag, text, at)) return true
   if (
     /"Principal"\s*:\s*("\*"|\{\s*"AWS"\s*:\s*"\*"\s*\})|\ballUsers\b|\ballAuthenticatedUsers\b|\bAllUsers\b|global\/AllUsers/.test(
       text,
@@ -60,17 +100,8 @@ function exposure(c: CommandView, at: Arg | null): boolean {
     }
   }
   const role = flag('--role') ?? flag('--clusterrole') ?? ''
-  if (
-    /add-iam-policy-binding|role assignment create|create (cluster)?rolebinding|create-role-binding/.test(
-      text,
-    ) ||
-    (c.name === 'az' && values.includes('assignment'))
-  ) {
-    if (
-      /^(roles\/(owner|editor|[\w.]*admin\w*)|Owner|Contributor|User Access Administrator|cluster-admin|admin)$/i.test(
-        role,
-      )
-    ) {
+  if (grantsRole(c, text)) {
+    if (ADMIN_ROLE.test(role)) {
       c.emit('cloud.iam.admin', 'high', `Grants the ${role} role (full control)`, at)
       return true
     }

@@ -197,8 +197,38 @@ const rclone: Rule = (c) => {
     )
 }
 
+/**
+ * `dockerd -H tcp://0.0.0.0:2375`: the Docker API on a TCP port without client certificates is
+ * root on this machine for anyone who can reach the port.
+ */
+const dockerd: Rule = (c) => {
+  const values = c.args.map((a) => a.value)
+  const hosts = values.flatMap((v, i) =>
+    /^(-H|--host)$/.test(v)
+      ? [{ value: values[i + 1] ?? '', at: c.args[i + 1] }]
+      : /^(-H|--host=)./.test(v)
+        ? [{ value: v.replace(/^(-H=?|--host=)/, ''), at: c.args[i] }]
+        : [],
+  )
+  const tcp = hosts.find((h) => /^tcp:\/\//i.test(h.value))
+  if (!tcp) return
+  const addr = tcp.value.replace(/^tcp:\/\//i, '').replace(/:\d*$/, '')
+  const local = LOOPBACK.test(addr)
+  const tls = values.some((v) => /^--tlsverify(=true)?$/.test(v))
+  const open = !local && !tls
+  c.emit(
+    open ? 'net.docker-api.open' : 'net.docker-api',
+    open ? 'critical' : 'high',
+    open
+      ? `Serves the Docker API on ${tcp.value} without authentication: root on this machine for anyone who can reach the port`
+      : `Serves the Docker API (root on this machine) on ${tcp.value}${tls ? ' to holders of a client certificate' : ' to every local user'}`,
+    tcp.at ?? c.nameArg,
+  )
+}
+
 export const exposureRules: Record<string, Rule> = {
   rclone,
+  dockerd,
   serve: httpServer,
   'http-server': httpServer,
   httpd: httpServer,

