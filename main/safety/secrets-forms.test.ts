@@ -369,3 +369,125 @@ describe('a value echoed into a command that reads a password from stdin', () =>
     ])
   })
 })
+
+/** `n` characters cycling through `alphabet`: a made-up value of a token's shape. */
+function fake(alphabet: string, n: number): string {
+  let out = ''
+  for (let i = 0; i < n; i++) out += alphabet[(i * 7) % alphabet.length]
+  return out
+}
+const HEX = '0123456789abcdef'
+const ALNUM = 'aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zC'
+const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.toUpperCase()
+
+const providerTokens: Array<[string, string]> = [
+  ['telegram-bot-token', `8123456789:AA${fake(ALNUM + '_-', 33)}`],
+  ['sentry-token', `sntrys_eyJ${fake(ALNUM, 60)}_${fake(ALNUM, 43)}`],
+  ['sentry-token', `sntryu_${fake(HEX, 64)}`],
+  ['gitlab-token', `glpat-${fake(ALNUM, 20)}`],
+  ['gitlab-token', `glagent-${fake(ALNUM, 50)}`],
+  ['npm-token', `npm_${fake(ALNUM, 36)}`],
+  ['pypi-token', `pypi-AgEIcHlwaS5vcmc${fake(ALNUM, 60)}`],
+  ['pypi-token', `pypi-AgENdGVzdC5weXBpLm9yZw${fake(ALNUM, 60)}`],
+  ['huggingface-token', `hf_${fake(ALNUM, 34)}`],
+  ['huggingface-token', `api_org_${fake('abcdefghXYZ', 34)}`],
+  ['shopify-token', `shpat_${fake(HEX, 32)}`],
+  ['shopify-token', `shpss_${fake(HEX, 32)}`],
+  ['digitalocean-token', `dop_v1_${fake(HEX, 64)}`],
+  ['twilio-key', `SK${fake(HEX, 32)}`],
+  ['sendgrid-key', `SG.${fake(ALNUM, 22)}.${fake(ALNUM, 43)}`],
+  ['mailgun-key', `key-${fake(HEX, 32)}`],
+  ['databricks-token', `dapi${fake(HEX, 32)}`],
+  ['databricks-token', `dapi${fake(HEX, 32)}-2`],
+  ['azure-client-secret', `aB3${'8'}Q~${fake(ALNUM + '~.', 34)}`],
+  ['dockerhub-token', `dckr_pat_${fake(ALNUM, 27)}`],
+  ['grafana-token', `glsa_${fake(ALNUM, 32)}_${fake(HEX, 8)}`],
+  ['postman-key', `PMAK-${fake(HEX, 24)}-${fake(HEX, 34)}`],
+  ['linear-key', `lin_api_${fake(ALNUM, 40)}`],
+  ['doppler-token', `dp.pt.${fake(ALNUM, 43)}`],
+  ['atlassian-token', `ATATT3${fake(ALNUM, 180)}`],
+  ['tailscale-key', `tskey-auth-${fake(ALNUM, 12)}-${fake(ALNUM, 30)}`],
+  ['age-secret-key', `AGE-SECRET-KEY-1${fake(BECH32, 58)}`],
+  ['groq-key', `gsk_${fake(ALNUM, 52)}`],
+  ['google-oauth-secret', `GOCSPX-${fake(ALNUM, 28)}`],
+  ['figma-token', `figd_${fake(ALNUM, 40)}`],
+  ['rubygems-key', `rubygems_${fake(HEX, 48)}`],
+  ['langsmith-key', `lsv2_pt_${fake(HEX, 32)}_${fake(HEX, 10)}`],
+  [
+    'slack-token',
+    `xapp-1-A0${fake('ABCDEF0123456789', 9)}-${fake('0123456789', 13)}-${fake(HEX, 64)}`,
+  ],
+]
+
+describe('provider tokens', () => {
+  it.each(providerTokens)('redacts %s tokens in any position', (kind, token) => {
+    for (const text of [
+      `curl -H "Authorization: Bearer ${token}" https://api.example.com`,
+      `deploy --key ${token}`,
+      `printf 'user: bob\\n${token}\\n'`,
+      `echo "${token}"`,
+    ]) {
+      const { text: out, findings } = redactSecrets(text)
+      expect(out, text).not.toContain(token)
+      expect(out).not.toContain(token.slice(-12))
+      if (!text.includes('Bearer')) expect(findings.map((f) => f.kind)).toContain(kind)
+    }
+  })
+
+  it('redacts Telegram tokens inside bot URLs, keeping the URL', () => {
+    const token = `123456789:AA${fake(ALNUM, 33)}`
+    expect(
+      redactSecrets(`curl -s "https://api.telegram.org/bot${token}/sendMessage?chat_id=42&text=hi"`)
+        .text,
+    ).toBe(
+      'curl -s "https://api.telegram.org/bot[REDACTED:telegram-bot-token]/sendMessage?chat_id=42&text=hi"',
+    )
+  })
+
+  it('redacts Azure connection-string keys', () => {
+    const key = fake(ALNUM + '+/', 86) + '=='
+    expectRedacted(
+      `az webapp config appsettings set --settings "SB=Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=${key}"`,
+      [key],
+    )
+    expectRedacted(
+      `export AZ="DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${key};EndpointSuffix=core.windows.net"`,
+      [key],
+    )
+  })
+
+  it('leaves look-alikes alone', () => {
+    for (const text of [
+      'git checkout 3f9a1c2b7e3d8a6f0b5c9e2d1a7f3b8c6e0d4a9f',
+      'git show 3f9a1c2',
+      'docker run --name c1 f47ac10b-58cc-4372-a567-0e02b2c3d479',
+      'echo sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      'md5sum key-file.pem && ls ~/keys/key-rotation-2024',
+      'ls ./dapi-docs/ ./patches/patch-0001.diff',
+      'echo $DATABRICKS_TOKEN $SHOPIFY_ACCESS_TOKEN $TELEGRAM_BOT_TOKEN',
+      'curl https://api.telegram.org/bot$TELEGRAM_TOKEN/getMe',
+      'curl https://api.telegram.org/bot<token>/getMe',
+      'date +%H:%M:%S && echo 12:34:56 && ping 2001:db8::1',
+      'echo "shpat_xxx" "hf_your_token_here" "glpat-<your-token>"',
+      'set -x SENTRY_ORG my-org',
+      'terraform plan -var-file=prod.tfvars',
+      'pip install --index-url https://test.pypi.org/simple/ pkg',
+    ])
+      expectUntouched(text)
+  })
+
+  it('stays linear on prefix-heavy input', () => {
+    expectLinear([
+      'sntrys_eyJ'.repeat(MB / 10),
+      'bot1234567:'.repeat(MB / 11),
+      '1'.repeat(MB) + ':A',
+      'key-'.repeat(MB / 4),
+      'aaa1Q~'.repeat(MB / 6),
+      'dp.pt.'.repeat(MB / 6),
+      'sk.eyJ' + 'a'.repeat(MB),
+      'a'.repeat(MB) + '.atlasv1.',
+      'tskey-a-'.repeat(MB / 8),
+      'AccountKey='.repeat(MB / 11),
+    ])
+  })
+})

@@ -33,6 +33,62 @@ function wordStart(wordChars = 'A-Za-z0-9_'): string {
   return `(?<![${wordChars}](?<!\\\\[nrt]))`
 }
 
+/**
+ * Provider tokens with a documented prefix and shape: kind, pattern, and the token's alphabet
+ * (the token may neither start nor end inside a run of it).
+ */
+const PROVIDER_TOKENS: Array<[string, string, string]> = [
+  ['sentry-token', 'sntrys_eyJ[A-Za-z0-9+/=_]{30,}', 'A-Za-z0-9+/=_'],
+  ['sentry-token', 'sntryu_[a-f0-9]{64}', 'A-Za-z0-9_'],
+  ['shopify-token', 'shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}', 'A-Za-z0-9_'],
+  ['mailgun-key', 'key-[a-f0-9]{32}', 'A-Za-z0-9_-'],
+  ['databricks-token', 'dapi[a-f0-9]{32}(?:-\\d+)?', 'A-Za-z0-9_-'],
+  ['azure-client-secret', '[A-Za-z0-9_~.]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}', 'A-Za-z0-9_~.-'],
+  ['huggingface-token', 'api_org_[A-Za-z]{34}', 'A-Za-z0-9_'],
+  ['dockerhub-token', 'dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}', 'A-Za-z0-9_-'],
+  ['grafana-token', 'glc_[A-Za-z0-9+/]{32,}={0,2}', 'A-Za-z0-9+/=_'],
+  ['grafana-token', 'glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}', 'A-Za-z0-9_'],
+  ['postman-key', 'PMAK-[a-f0-9]{24}-[a-f0-9]{34}', 'A-Za-z0-9_-'],
+  ['newrelic-key', 'NRAK-[A-Z0-9]{27}', 'A-Za-z0-9_-'],
+  ['linear-key', 'lin_api_[A-Za-z0-9]{40}', 'A-Za-z0-9_'],
+  ['doppler-token', 'dp\\.(?:pt|st|ct|sa|scim|audit)\\.[A-Za-z0-9]{40,44}', 'A-Za-z0-9_.'],
+  ['atlassian-token', 'ATATT3[A-Za-z0-9_=-]{50,}', 'A-Za-z0-9_=-'],
+  ['bitbucket-app-password', 'ATBB[A-Za-z0-9]{32}', 'A-Za-z0-9_'],
+  ['tailscale-key', 'tskey-[a-z]+-[A-Za-z0-9]{6,}-[A-Za-z0-9]{20,}', 'A-Za-z0-9_-'],
+  ['age-secret-key', 'AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}', 'A-Za-z0-9_-'],
+  ['supabase-token', 'sbp_[a-f0-9]{40}', 'A-Za-z0-9_'],
+  ['groq-key', 'gsk_[A-Za-z0-9]{52}', 'A-Za-z0-9_'],
+  ['replicate-token', 'r8_[A-Za-z0-9]{37}', 'A-Za-z0-9_'],
+  ['xai-key', 'xai-[A-Za-z0-9]{80}', 'A-Za-z0-9_-'],
+  ['perplexity-key', 'pplx-[A-Za-z0-9]{48}', 'A-Za-z0-9_-'],
+  ['square-token', 'sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}|EAAA[A-Za-z0-9_-]{60}', 'A-Za-z0-9_-'],
+  ['google-oauth-secret', 'GOCSPX-[A-Za-z0-9_-]{28}', 'A-Za-z0-9_-'],
+  ['mapbox-token', 'sk\\.eyJ[A-Za-z0-9_-]{50,}\\.[A-Za-z0-9_-]{20,}', 'A-Za-z0-9_.-'],
+  ['brevo-key', 'xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}', 'A-Za-z0-9_-'],
+  ['airtable-token', 'pat[A-Za-z0-9]{14}\\.[a-f0-9]{64}', 'A-Za-z0-9_.'],
+  ['figma-token', 'figd_[A-Za-z0-9_-]{40}', 'A-Za-z0-9_-'],
+  ['jfrog-token', 'AKCp[A-Za-z0-9]{69}', 'A-Za-z0-9_'],
+  ['rubygems-key', 'rubygems_[a-f0-9]{48}', 'A-Za-z0-9_'],
+  ['nuget-key', 'oy2[a-z0-9]{43}', 'A-Za-z0-9_'],
+  ['crates-token', 'cio[A-Za-z0-9]{32}', 'A-Za-z0-9_'],
+  ['pulumi-token', 'pul-[a-f0-9]{40}', 'A-Za-z0-9_-'],
+  ['terraform-token', '[A-Za-z0-9]{14}\\.atlasv1\\.[A-Za-z0-9_=-]{60,70}', 'A-Za-z0-9_=.-'],
+  ['1password-token', 'ops_eyJ[A-Za-z0-9+/=]{100,}', 'A-Za-z0-9+/=_'],
+  ['planetscale-token', 'pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_.=-]{32,64}', 'A-Za-z0-9_.=-'],
+  ['slack-token', 'xapp-\\d-[A-Za-z0-9-]{20,}', 'A-Za-z0-9_-'],
+  ['notion-token', 'ntn_\\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}', 'A-Za-z0-9_'],
+  ['langsmith-key', 'lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}', 'A-Za-z0-9_'],
+  ['render-key', 'rnd_[A-Za-z0-9]{32}', 'A-Za-z0-9_'],
+  ['netlify-token', 'nfp_[A-Za-z0-9]{36}', 'A-Za-z0-9_'],
+  ['flyio-token', 'fo1_[A-Za-z0-9_-]{43}', 'A-Za-z0-9_-'],
+]
+
+/** Lets a pattern's token start right after a `\n`, `\r` or `\t` escape too, as wordStart does. */
+function afterEscapes(p: SecretPattern): SecretPattern {
+  const source = p.re.source.replace(/^\(\?<!\[([^\]]+)\]\)/, '(?<![$1](?<!\\\\[nrt]))')
+  return source === p.re.source ? p : { ...p, re: new RegExp(source, p.re.flags) }
+}
+
 const PATTERNS: SecretPattern[] = [
   {
     kind: 'aws-access-key',
@@ -63,7 +119,7 @@ const PATTERNS: SecretPattern[] = [
   { kind: 'github-token', re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}/g, group: 0 },
   {
     kind: 'gitlab-token',
-    re: /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_-]{20,}/g,
+    re: /(?<![A-Za-z0-9_-])gl(?:pat|dt|rt|ptt|cbt|soat|ft|imt|agent|ffct|oas)-[A-Za-z0-9_-]{20,}/g,
     group: 0,
   },
   { kind: 'slack-token', re: /(?<![A-Za-z0-9-])xox[abposre]-[A-Za-z0-9-]{10,}/g, group: 0 },
@@ -100,7 +156,11 @@ const PATTERNS: SecretPattern[] = [
     group: 0,
   },
   { kind: 'npm-token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, group: 0 },
-  { kind: 'pypi-token', re: /(?<![A-Za-z0-9_-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g, group: 0 },
+  {
+    kind: 'pypi-token',
+    re: /(?<![A-Za-z0-9_-])pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}/g,
+    group: 0,
+  },
   {
     kind: 'huggingface-token',
     re: /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])/g,
@@ -118,7 +178,25 @@ const PATTERNS: SecretPattern[] = [
   },
   { kind: 'twilio-key', re: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![0-9a-f])/g, group: 0 },
   { kind: 'vault-token', re: /(?<![A-Za-z0-9_.-])(?:hvs|hvb|hvr)\.[A-Za-z0-9_-]{20,}/g, group: 0 },
-  { kind: 'azure-storage-key', re: /AccountKey=([A-Za-z0-9+/=]{40,})/g, group: 1 },
+  {
+    kind: 'azure-storage-key',
+    re: /(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/=]{40,})/g,
+    group: 1,
+  },
+  ...PROVIDER_TOKENS.map(([kind, body, chars]) => ({
+    kind,
+    re: new RegExp(`${wordStart(chars)}(?:${body})(?![${chars}])`, 'g'),
+    group: 0,
+  })),
+  {
+    // Telegram bot tokens `<bot id>:<35 characters>`, also inside `api.telegram.org/bot<token>/`.
+    kind: 'telegram-bot-token',
+    re: new RegExp(
+      `(?:(?<=/bot)|${wordStart('A-Za-z0-9_:-')})\\d{5,16}:A[A-Za-z0-9_-]{34}(?![A-Za-z0-9_-])`,
+      'g',
+    ),
+    group: 0,
+  },
   {
     // scheme://user:password@host — the password runs to the last `@` before the host, so a
     // password holding `@` is redacted whole.
@@ -175,7 +253,7 @@ const PATTERNS: SecretPattern[] = [
     ),
     group: -1,
   },
-]
+].map(afterEscapes)
 
 /** `$VAR`, `${VAR}`, `$(cmd)`, `{{ template }}`, `<placeholder>`, `****`: not a secret itself. */
 function isReference(v: string): boolean {
