@@ -261,6 +261,23 @@ export const powershellRules: Record<string, Rule> = {
       return
     }
     const some = stdin.kind !== 'none' && !source && !c.args.length
+    // `-Name node`, `Get-Process node | Stop-Process`: every process of that name, in every session.
+    const nameAt = c.args.findIndex((a) => /^-(n|na|nam|name|processname)$/i.test(a.value))
+    const byName =
+      nameAt >= 0
+        ? (c.args[nameAt + 1]?.value ?? 'a name')
+        : source && source.words.length > 1 && !source.words.some((w) => /^-id?$/i.test(w.value))
+          ? (source.words.slice(1).find((w) => !w.value.startsWith('-'))?.value ?? null)
+          : null
+    if (byName) {
+      c.emit(
+        'proc.kill.by-name',
+        'high',
+        `Stops every process named ${byName}, in every session, not one chosen process`,
+        c.nameArg,
+      )
+      return
+    }
     c.emit(
       some ? 'proc.kill.broad' : 'proc.kill',
       some ? 'high' : 'moderate',
@@ -300,7 +317,16 @@ export const powershellRules: Record<string, Rule> = {
       c.emit('sec.logs.clear', 'high', 'Clears a Windows event log', c.nameArg)
   },
   vssadmin: (c) => {
-    if (c.args.some((a) => /^delete$/i.test(a.value)))
+    if (!c.args.some((a) => /^delete$/i.test(a.value))) return
+    // `/oldest` or `/shadow={id}` deletes one restore point; the rest delete them all.
+    if (c.args.some((a) => /^\/(oldest|shadow=)/i.test(a.value)))
+      c.emit(
+        'disk.shadow-delete',
+        'high',
+        'Deletes a volume shadow copy (a system restore point)',
+        c.nameArg,
+      )
+    else
       c.emit(
         'disk.shadow-delete',
         'critical',
@@ -311,7 +337,12 @@ export const powershellRules: Record<string, Rule> = {
   bcdedit: (c) => {
     if (
       c.args.some((a) => /^\/delete$/i.test(a.value)) &&
-      c.args.some((a) => /^\{(current|default|bootmgr)\}$/i.test(a.raw))
+      // The raw word in PowerShell (`{current}` is a script block there); the value via cmd /c.
+      c.args.some(
+        (a) =>
+          /^\{(current|default|bootmgr)\}$/i.test(a.raw) ||
+          /^\{(current|default|bootmgr)\}$/i.test(a.value),
+      )
     )
       c.emit('sys.boot-config', 'critical', 'Deletes the boot entry Windows starts from', c.nameArg)
     else if (c.args.some((a) => /^\/(set|delete|deletevalue)$/i.test(a.value)))

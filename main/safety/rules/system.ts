@@ -164,6 +164,21 @@ const kill: Rule = (c) => {
   c.emit('proc.kill', 'moderate', `Stops process ${pids.join(' ')}`.trim(), c.nameArg)
 }
 
+/**
+ * pkill/killall narrowed to a few processes: the newest or oldest only, children of one parent,
+ * one terminal or session, or `-f` with a whole command line (`pkill -f "python server.py"`).
+ */
+function narrowKill(c: CommandView, names: string[]): boolean {
+  const narrowing =
+    c.name === 'pkill'
+      ? /^-[noPtsg]|^--(newest|oldest|parent|terminal|session|pgroup)\b/
+      : /^-[oy]|^--(older-than|younger-than)\b/
+  if (c.args.some((a) => narrowing.test(a.value))) return true
+  const full =
+    c.name === 'pkill' && c.args.some((a) => /^(-[a-zA-Z]*f[a-zA-Z]*|--full)$/.test(a.value))
+  return full && names.length > 0 && names.every((n) => /[\s/]/.test(n.trim()))
+}
+
 const killByName: Rule = (c) => {
   if (testsOnly(c)) return
   const opts = c.opts({ shortWithValue: 'sugtUPGn' })
@@ -188,7 +203,20 @@ const killByName: Rule = (c) => {
       `Kills processes matching ${names.join(' ') || 'a user'} broadly`,
       c.nameArg,
     )
-  else c.emit('proc.kill', 'moderate', `Stops processes named ${names.join(' ')}`, c.nameArg)
+  else if (narrowKill(c, names))
+    c.emit(
+      'proc.kill',
+      'moderate',
+      `Stops ${names.length ? `processes named ${names.join(' ')}` : 'the processes a filter picks'}`,
+      c.nameArg,
+    )
+  else
+    c.emit(
+      'proc.kill.by-name',
+      'high',
+      `Kills every process named ${names.join(' ')}, in every session, not one chosen process`,
+      c.nameArg,
+    )
 }
 
 const power =

@@ -66,7 +66,10 @@ const cmdExe: Rule = (c) => {
   const i = c.args.findIndex((a) => /^\/[ckCK]$/.test(a.value))
   if (i < 0) return
   const rest = c.args.slice(i + 1)
-  const text = rest.map((a) => a.value).join(' ')
+  // PowerShell reads `{current}` as a script block; cmd gets the text as written (bcdedit ids).
+  const text = rest
+    .map((a) => (c.ctx.dialect === 'powershell' && /^\{[\w-]+\}$/.test(a.raw) ? a.raw : a.value))
+    .join(' ')
   const at: Arg = rest.length
     ? { ...rest[0]!, span: { start: rest[0]!.span.start, end: rest[rest.length - 1]!.span.end } }
     : c.nameArg
@@ -231,8 +234,37 @@ const net: Rule = (c) => {
     c.emit('svc.stop', 'moderate', `Stops the service ${c.args[1]?.value ?? ''}`, c.nameArg)
 }
 
+/** taskkill /IM name: every process of that image name; /PID one process; /FI filters. */
+const taskkill: Rule = (c) => {
+  const w = c.args.map((a) => a.value)
+  const image = w.findIndex((v) => /^[/-]im$/i.test(v))
+  const name = image >= 0 ? (w[image + 1] ?? '') : null
+  if (
+    name === '*' ||
+    (name !== null && /^(csrss|wininit|winlogon|lsass|smss|svchost)(\.exe)?$/i.test(name))
+  ) {
+    c.emit(
+      'proc.kill.all',
+      'critical',
+      `Kills ${name === '*' ? 'every process' : name}, taking Windows down`,
+      c.nameArg,
+    )
+    return
+  }
+  if (name !== null)
+    c.emit(
+      'proc.kill.by-name',
+      'high',
+      `Kills every process named ${name}, in every session, not one chosen process`,
+      c.nameArg,
+    )
+  else if (w.some((v) => /^[/-](pid|fi)$/i.test(v)))
+    c.emit('proc.kill', 'moderate', 'Stops a process', c.nameArg)
+}
+
 export const windowsRules: Record<string, Rule> = {
   net,
+  taskkill,
   cmd: cmdExe,
   icacls,
   takeown,
