@@ -344,14 +344,18 @@ class Walker extends BashWords {
   }
 
   private command(node: Node, connector: string | null): SimpleCommand[] {
+    const tracker = this.shared.cwd
+    // After `cd x && …` the chain goes on only where the cd worked; after `;` it goes on anyway.
+    if (connector === '&&') tracker.ifCdFailed = undefined
     const cmd: SimpleCommand = {
       words: [],
       redirects: [],
       span: this.spanOf(node),
       stdin: { kind: 'none' },
       connector,
-      cwd: this.shared.cwd.cwd,
+      cwd: tracker.cwd,
     }
+    if (tracker.ifCdFailed !== undefined) cmd.cwdIfCdFailed = tracker.ifCdFailed
     const redirectNodes: Node[] = []
     let nameNode: Node | null = null
     let previous: { node: Node; words: number } | null = null

@@ -11,10 +11,16 @@ export interface CwdSnapshot {
   cwd: string | null
   old: string | null
   stack: Array<string | null>
+  ifCdFailed: string | null | undefined
 }
 
 export class CwdTracker {
   cwd: string | null
+  /**
+   * Where the line still is if a `cd` into a relative or run-time directory failed (it may not
+   * exist): `cd ~; cd build; rm -rf *` deletes in ~ then. Undefined when no such cd is pending.
+   */
+  ifCdFailed: string | null | undefined = undefined
   private old: string | null = null
   private stack: Array<string | null> = []
 
@@ -23,11 +29,12 @@ export class CwdTracker {
   }
 
   save(): CwdSnapshot {
-    return { cwd: this.cwd, old: this.old, stack: [...this.stack] }
+    return { cwd: this.cwd, old: this.old, stack: [...this.stack], ifCdFailed: this.ifCdFailed }
   }
 
   restore(s: CwdSnapshot): void {
     this.cwd = s.cwd
+    this.ifCdFailed = s.ifCdFailed
     this.old = s.old
     this.stack = s.stack
   }
@@ -44,7 +51,15 @@ export class CwdTracker {
       case 'set-location':
       case 'sl': {
         if (target === '-') return (this.go(this.old), true)
-        return (this.go(target === undefined || target === '' ? '~' : this.resolve(target)), true)
+        const home = target === undefined || target === ''
+        const before = this.cwd
+        this.go(home ? '~' : this.resolve(target))
+        // A directory named from here or at run time may be missing; `/x`, `~` and `..` exist.
+        const sure =
+          home || (isAnchored(target) && !target.includes(DYN)) || /^(\.\.?\/?)+$/.test(target)
+        if (sure) this.ifCdFailed = undefined
+        else this.ifCdFailed ??= before
+        return true
       }
       case 'pushd':
       case 'push-location': {

@@ -192,6 +192,20 @@ export class Engine {
   }
 
   runCommand(cmd: SimpleCommand, outer: ExecContext): void {
+    const failed = cmd.cwdIfCdFailed
+    if (failed !== undefined) {
+      // `cd ~; cd build; rm -rf *`: rated where it runs if that cd worked, and where if it failed.
+      const rest = { ...cmd, cwdIfCdFailed: undefined }
+      const before = this.findings.length
+      const worst = this.worseOf([
+        () => this.runCommand(rest, outer),
+        () => this.runCommand({ ...rest, cwd: failed }, outer),
+      ])
+      if (worst === 1)
+        for (const f of this.findings.slice(before))
+          f.message += ` (if the cd before it fails, it runs in ${failed ?? 'the starting directory'})`
+      return
+    }
     const ctx = cmd.cwd === undefined ? outer : { ...outer, cwd: cmd.cwd }
     for (const f of redirectFindings(cmd, ctx)) this.add(ctx, f.ruleId, f.risk, f.message, f.span)
     const nameArg = cmd.words[0]
@@ -218,10 +232,11 @@ export class Engine {
       if (ctx.platform === 'linux' || ctx.platform === 'macos')
         return this.runNamed(nativeCmd, native, ctx)
       if (ctx.platform === 'windows') return this.runNamed(cmd, nameArg, ctx)
-      return this.worseOf([
+      this.worseOf([
         () => this.runNamed(cmd, nameArg, ctx),
         () => this.runNamed(nativeCmd, native, { ...ctx, dialect: 'bash' }),
       ])
+      return
     }
     this.runNamed(cmd, nameArg, ctx)
   }
@@ -346,8 +361,11 @@ export class Engine {
     }
   }
 
-  /** Runs alternative readings of one command and keeps what the worst of them found. */
-  private worseOf(readings: Array<() => void>): void {
+  /**
+   * Runs alternative readings of one command and keeps what the worst of them found; returns
+   * which reading that was (the first of equals).
+   */
+  private worseOf(readings: Array<() => void>): number {
     const saved = {
       findings: this.findings,
       parts: this.parts,
@@ -355,13 +373,14 @@ export class Engine {
       tags: this.tags,
     }
     let best: {
+      index: number
       risk: number
       findings: Finding[]
       parts: CommandPart[]
       programs: Set<string>
       tags: Set<string>
     } | null = null
-    for (const read of readings) {
+    for (const [index, read] of readings.entries()) {
       this.findings = []
       this.parts = []
       this.programs = new Set()
@@ -370,6 +389,7 @@ export class Engine {
       const risk = this.findings.reduce((r, f) => Math.max(r, RISK_ORDER[f.risk]), -1)
       if (!best || risk > best.risk)
         best = {
+          index,
           risk,
           findings: this.findings,
           parts: this.parts,
@@ -381,11 +401,12 @@ export class Engine {
     this.parts = saved.parts
     this.programs = saved.programs
     this.tags = saved.tags
-    if (!best) return
+    if (!best) return -1
     this.findings.push(...best.findings)
     this.parts.push(...best.parts)
     for (const p of best.programs) this.programs.add(p)
     for (const t of best.tags) this.tags.add(t)
+    return best.index
   }
 
   private dynamicName(cmd: SimpleCommand, nameArg: Arg, ctx: ExecContext): void {

@@ -29,6 +29,8 @@ export interface PathInfo {
   path: string
   /** True when the word is a glob (`*.log`, `/var/*`). */
   glob: boolean
+  /** dynamic-root: what the path becomes when its variables are empty (`/usr/$X` → /usr). */
+  emptyAs?: string
 }
 
 const SYSTEM_TOP = new Set([
@@ -150,6 +152,19 @@ function classifyDynamic(raw: string, glob: boolean): PathInfo {
   const rest = raw.slice(raw.lastIndexOf(DYN) + 1)
   if (first === 0 && /^\/*(\.?\*)?$/.test(rest) && rest.length > 0) {
     return { kind: 'dynamic-root', path: raw.replaceAll(DYN, '$VAR'), glob }
+  }
+  const shown = raw.replaceAll(DYN, '$VAR')
+  if (first > 0 && raw.split('/').every((seg) => !seg.includes(DYN) || seg === DYN)) {
+    // `/home/$(id -un)`, `/Users/$USER`: a user's home directory whatever the name.
+    const onlyOne = first === raw.lastIndexOf(DYN)
+    if (onlyOne && /^\/(home|users)\/$/i.test(raw.slice(0, first)) && /^\/?(\.?\*)?$/.test(rest))
+      return { kind: 'home', path: shown, glob }
+    // Variables that are whole path segments: `/$PREFIX`, `/usr/$X/` are / and /usr when empty.
+    const emptied = classifyPath(raw.replaceAll(DYN, '') || '/')
+    const tail = /^\/*(\.?\*)?$/.test(rest)
+    // (`/home/$USER/notes.txt` is no home directory when USER is empty: /home/x is only a name.)
+    if (['root', 'system-top', 'homes'].includes(emptied.kind) || (tail && emptied.kind === 'home'))
+      return { kind: 'dynamic-root', path: shown, glob, emptyAs: emptied.path }
   }
   if (first > 0) {
     // A literal prefix decides where it points: /etc/$X is still in /etc.

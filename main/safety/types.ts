@@ -72,6 +72,8 @@ export interface SimpleCommand {
    * an absolute path, `~…`, a path relative to where the line started, or null for that start.
    */
   cwd?: string | null
+  /** Where it runs instead if an earlier `cd` into a maybe-missing directory failed (`cd x; rm`). */
+  cwdIfCdFailed?: string | null
   /** PowerShell: the native program an alias such as `rm` also names off Windows (/bin/rm). */
   nativeName?: Arg
 }

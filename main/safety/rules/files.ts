@@ -41,10 +41,13 @@ function deleteRisk(info: PathInfo, o: DeleteOptions): [Risk, string] {
     case 'home':
       if (o.narrowed) return ['high', `${some} in a home directory`]
       return all ? ['critical', `the home directory ${p} and everything in it`] : ['high', p]
-    case 'dynamic-root':
+    case 'dynamic-root': {
+      const empty = info.emptyAs ?? '/'
+      const whole = empty === '/' ? '/ (the whole system)' : empty
       return o.recursive
-        ? ['critical', `${p}: if the variable is empty this is / (the whole system)`]
-        : ['high', `${p}, which becomes / when the variable is empty`]
+        ? ['critical', `${p}: if the variable is empty this is ${whole}`]
+        : ['high', `${p}, which becomes ${empty} when the variable is empty`]
+    }
     case 'system':
       if (!o.narrowed && isCriticalSystemFile(p))
         return ['critical', `${p}, which the system needs to boot or log in`]
