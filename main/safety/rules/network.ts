@@ -1,6 +1,6 @@
 import type { CommandView, Rule } from '../rule'
 import { hasFlag } from '../options'
-import { exfiltration, SECRET_PATH } from './exposure'
+import { exfiltration, holdsSecrets, SECRET_PATH } from './exposure'
 
 const SENSITIVE_UPLOAD = SECRET_PATH
 
@@ -46,7 +46,7 @@ const curl: Rule = (c) => {
   ]
   if (exfiltration(c)) return
   const leaked = uploads.find(
-    (u) => typeof u === 'string' && SENSITIVE_UPLOAD.test(u.replace(/^[^@]*@/, '')),
+    (u) => typeof u === 'string' && holdsSecrets(c, u.replace(/^[^@]*@/, '')),
   )
   if (typeof leaked === 'string') {
     c.emit(
@@ -188,7 +188,7 @@ const scp: Rule = (c) => {
   const opts = c.opts({ shortWithValue: 'cFiJloPSDX' })
   const leaked = opts.operands
     .slice(0, -1)
-    .find((o) => SENSITIVE_UPLOAD.test(o.value) || /^(~|\/|\/root|\/home\/[^/]+)\/?$/.test(o.value))
+    .find((o) => holdsSecrets(c, o.value) || /^(~|\/|\/root|\/home\/[^/]+)\/?$/.test(o.value))
   if (leaked && opts.operands[opts.operands.length - 1]?.value.includes(':'))
     return c.emit(
       'net.exfiltrate',
