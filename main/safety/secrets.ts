@@ -89,7 +89,7 @@ function afterEscapes(p: SecretPattern): SecretPattern {
   return source === p.re.source ? p : { ...p, re: new RegExp(source, p.re.flags) }
 }
 
-const PATTERNS: SecretPattern[] = [
+const RAW_PATTERNS: SecretPattern[] = [
   {
     kind: 'aws-access-key',
     re: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![A-Z0-9])/g,
@@ -253,7 +253,8 @@ const PATTERNS: SecretPattern[] = [
     ),
     group: -1,
   },
-].map(afterEscapes)
+]
+const PATTERNS = RAW_PATTERNS.map(afterEscapes)
 
 /** `$VAR`, `${VAR}`, `$(cmd)`, `{{ template }}`, `<placeholder>`, `****`: not a secret itself. */
 function isReference(v: string): boolean {
