@@ -4,6 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { vector } from '@electric-sql/pglite-pgvector'
 import { existsSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { createDatabaseInWorker } from '../config/initdb-worker'
 import { ensurePrivateDir, tightenTree, writePrivateFile } from '../config/private-fs'
 import { inspectDataDir } from './data-dir-check'
 import { LostMigrationsError, NewerSchemaError } from './migrations'
@@ -69,11 +70,12 @@ export async function openDatabase(
   } else tightenTree(dir)
   let db: PGlite | null = null
   try {
+    // initdb (seconds of CPU) on a worker thread, so the caller's thread stays responsive.
+    if (created) await createDatabaseInWorker(dir, { initDbStartParams: INITDB_PARAMS })
     db = await PGlite.create({
       dataDir: dir,
       extensions: { pg_trgm, vector, ...(options.amcheck ? { amcheck } : {}) },
       startParams: START_PARAMS,
-      ...(created ? { initDbStartParams: INITDB_PARAMS } : {}),
     })
     if (created) rmSync(marker)
     const relationNames = await readRelationNames(db)

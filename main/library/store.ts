@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite'
-import { chmodSync, mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import * as Y from 'yjs'
 import { acquireLock, type HeldLock } from '../history/lock'
+import { createDatabaseInWorker } from '../config/initdb-worker'
 
 /**
  * Local persistence of the library documents, in an embedded Postgres (PGlite) of its own at
@@ -115,6 +116,8 @@ export class LibraryStore {
     chmodSync(dir, 0o700)
     const lock = acquireLock(join(dir, 'lock'), owner)
     try {
+      // A new database is created (initdb, seconds of CPU) on a worker thread.
+      if (!existsSync(join(dir, 'db', 'PG_VERSION'))) await createDatabaseInWorker(join(dir, 'db'))
       const db = await PGlite.create({ dataDir: join(dir, 'db') })
       chmodSync(join(dir, 'db'), 0o700)
       await migrate(db)
