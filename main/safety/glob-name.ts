@@ -48,7 +48,12 @@ export function globNameCandidates(
     dir = bin
   }
   const names: string[] = []
+  // Cheap checks first: a pattern without `*` or `[` has one length; a literal first character.
+  const length = /[*[]/.test(basePattern) ? -1 : basePattern.length
+  const first = /^[\w.-]/.test(basePattern) ? basePattern[0] : undefined
   for (const name of RULES.keys()) {
+    if (length >= 0 && name.length !== length) continue
+    if (first !== undefined && name[0] !== first) continue
     if (!globMatch(basePattern, name)) continue
     names.push(name)
     if (names.length > MAX_CANDIDATES) return { dir, names: [], tooMany: true }

@@ -98,11 +98,12 @@ const COPIERS: Record<string, 'first' | 'last' | 'tar'> = {
  * `cat ~/.aws/credentials > c`), so an upload of them later in the line is rated as exfiltration.
  */
 export function secretCopies(c: CommandView): string[] {
+  const how = Object.hasOwn(COPIERS, c.name) ? COPIERS[c.name] : undefined
+  if (!how && !c.cmd.redirects.length) return []
   if (!secretSource([c.cmd])) return []
   const out = c.cmd.redirects
     .filter((r) => /^(>|>>|>\||&>)$/.test(r.op) && r.target)
     .map((r) => r.target!.value)
-  const how = Object.hasOwn(COPIERS, c.name) ? COPIERS[c.name] : undefined
   const operands = c.args.filter((a) => !a.value.startsWith('-')).map((a) => a.value)
   if (how === 'tar') {
     const f = c.args.findIndex((a) => /^-?[a-zA-Z]*f$/.test(a.value) || a.value === '--file')
