@@ -223,6 +223,8 @@ function statement(
   let w = words
   const key = (a: Arg | undefined) =>
     a ? (d.caseInsensitive ? a.value.toLowerCase() : a.value) : ''
+  // fish `cd x; and rm …` goes on only where the cd worked, as `cd x && rm …` does.
+  const chained = connector === '&&' || key(w[0]) === 'and'
   while (w.length && d.keywords.has(key(w[0]))) w = w.slice(1)
   // `param($x)` reads as one word: its keyword is what comes before the parenthesis.
   const head = w[0] ? /^[A-Za-z]+/.exec(w[0].raw)?.[0] : undefined
@@ -289,6 +291,7 @@ function statement(
     expandAlias(name, alias + text.slice(w[0].span.end, span.end), w[0].span, d, st)
     return []
   }
+  if (chained) st.cwd.ifCdFailed = undefined
   const cmd: SimpleCommand = {
     words: w,
     redirects,
@@ -297,6 +300,7 @@ function statement(
     connector,
     cwd: st.cwd.cwd,
   }
+  if (st.cwd.ifCdFailed !== undefined) cmd.cwdIfCdFailed = st.cwd.ifCdFailed
   st.cwd.apply(
     name,
     w
