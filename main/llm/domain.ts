@@ -6,6 +6,11 @@ import { LlmEngine } from './engine'
 import { activeOf, removeModel } from './model-admin'
 import { writeLlmSettings } from './settings'
 
+/** The model loads this long after the first shell's prompt is on screen... */
+const PRELOAD_AFTER_PROMPT_MS = 300
+/** ...or after this long when no shell has shown one (no window yet, a headless serve). */
+const PRELOAD_FALLBACK_MS = 4_000
+
 /**
  * The `llm:*` and `models:*` requests. The engine owns the model; this file only adapts it to the
  * router and the event hub, and starts loading the active model in the background.
@@ -104,16 +109,30 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     if (changed && engine.config.preload && deps.host !== 'cli') void engine.preload()
   })
 
-  // Load and warm the model after start-up without blocking anything (the CLI loads on demand).
-  const preload =
-    engine.config.preload && deps.host !== 'cli'
-      ? setTimeout(() => void engine.preload(), 250)
-      : null
+  // Load and warm the model after start-up (the CLI loads on demand). Part of a load runs on this
+  // thread (node-llama-cpp picks the chat wrapper by rendering and tokenizing the model's template
+  // synchronously: seconds with a large vocabulary), so it waits until the first shell has shown
+  // its prompt, or PRELOAD_FALLBACK_MS when no terminal is open: the prompt comes first.
+  let preload: NodeJS.Timeout | null = null
+  let stopWaiting: (() => void) | null = null
+  if (engine.config.preload && deps.host !== 'cli') {
+    const start = (delay: number) => {
+      stopWaiting?.()
+      stopWaiting = null
+      if (preload) clearTimeout(preload)
+      preload = setTimeout(() => void engine.preload(), delay)
+    }
+    preload = setTimeout(() => start(0), PRELOAD_FALLBACK_MS)
+    stopWaiting = deps.events.subscribe((event) => {
+      if (event === 'pty:prompt') start(PRELOAD_AFTER_PROMPT_MS)
+    })
+  }
 
   return {
     name: 'llm',
     async dispose() {
       unsubscribe()
+      stopWaiting?.()
       if (preload) clearTimeout(preload)
       for (const controller of downloads.values()) controller.abort()
       await engine.dispose()
