@@ -113,18 +113,21 @@ export function createLlmDomain(deps: DomainDeps): Domain {
   // thread (node-llama-cpp picks the chat wrapper by rendering and tokenizing the model's template
   // synchronously: seconds with a large vocabulary), so it waits until the first shell has shown
   // its prompt, or PRELOAD_FALLBACK_MS when no terminal is open: the prompt comes first.
-  let preload: NodeJS.Timeout | null = null
-  let stopWaiting: (() => void) | null = null
+  let preload: NodeJS.Timeout | undefined
+  let stopWaiting = (): void => {}
   if (engine.config.preload && deps.host !== 'cli') {
-    const start = (delay: number) => {
-      stopWaiting?.()
-      stopWaiting = null
-      if (preload) clearTimeout(preload)
-      preload = setTimeout(() => void engine.preload(), delay)
+    const loadIn = (ms: number) => {
+      clearTimeout(preload)
+      preload = setTimeout(() => {
+        stopWaiting()
+        void engine.preload()
+      }, ms)
     }
-    preload = setTimeout(() => start(0), PRELOAD_FALLBACK_MS)
+    loadIn(PRELOAD_FALLBACK_MS)
     stopWaiting = deps.events.subscribe((event) => {
-      if (event === 'pty:prompt') start(PRELOAD_AFTER_PROMPT_MS)
+      if (event !== 'pty:prompt') return
+      stopWaiting()
+      loadIn(PRELOAD_AFTER_PROMPT_MS)
     })
   }
 
@@ -132,8 +135,8 @@ export function createLlmDomain(deps: DomainDeps): Domain {
     name: 'llm',
     async dispose() {
       unsubscribe()
-      stopWaiting?.()
-      if (preload) clearTimeout(preload)
+      stopWaiting()
+      clearTimeout(preload)
       for (const controller of downloads.values()) controller.abort()
       await engine.dispose()
     },

@@ -1,7 +1,7 @@
 import type { CommandView, Rule } from '../rule'
 import { parseOptions } from '../options'
 import { DYN, type Arg } from '../types'
-import { SECRET_PATH } from './exposure'
+import { emitSecretLeaves, SECRET_PATH } from './exposure'
 import { emitFanOut } from './fan-out'
 
 const PUBLIC_ACL = /^(public-read|public-read-write|authenticated-read)$/
@@ -420,12 +420,7 @@ const aws: Rule = (c) => {
     if (o === 'ls' || o === 'presign') return
     const secret = rest.find((a) => SECRET_PATH.test(a.value))
     if (/^(cp|mv|sync)$/.test(o) && secret && !secret.value.startsWith('s3://'))
-      return c.emit(
-        'net.exfiltrate',
-        'high',
-        `Uploads ${secret.value}, which holds keys or credentials, to S3`,
-        secret,
-      )
+      return emitSecretLeaves(c, secret, 'Uploads', 'S3')
     if (o === 'rm')
       return emitFanOut(
         c,

@@ -9,6 +9,21 @@ import { DYN } from '../types'
  * the environment) to another machine, tunnels that open a local port to the internet.
  */
 
+/** `at` (a file or folder holding keys or credentials) leaves the machine for `where`. */
+export function emitSecretLeaves(
+  c: CommandView,
+  at: Arg,
+  verb: 'Uploads' | 'Copies',
+  where: string,
+): void {
+  c.emit(
+    'net.exfiltrate',
+    'high',
+    `${verb} ${at.value}, which holds keys or credentials, to ${where}`,
+    at,
+  )
+}
+
 /** Paths that hold keys and credentials. */
 export const SECRET_PATH =
   /(^|\/|@)(\.ssh(\/|$)|id_(rsa|ed25519|ecdsa|dsa)\b|\.aws(\/|$)|\.kube(\/|$)|\.gnupg(\/|$)|\.netrc$|\.npmrc$|\.pgpass$|\.docker\/config\.json$|\.env$|\/etc\/shadow$|\/etc\/gshadow$|\.git-credentials$|\.bash_history$|\.zsh_history$|\.password-store(\/|$)|\.config\/gcloud(\/|$)|\.azure(\/|$)|keychains?(\/|$)|\.vault-token$|\.config\/gh\/hosts\.yml$)/i
@@ -208,15 +223,7 @@ const rclone: Rule = (c) => {
     const secret = rest
       .slice(0, -1)
       .find((a) => SECRET_PATH.test(a.value) || /^(~|\/)\/?$/.test(a.value))
-    if (secret) {
-      c.emit(
-        'net.exfiltrate',
-        'high',
-        `Copies ${secret.value}, which holds keys or credentials, to remote storage`,
-        secret,
-      )
-      return
-    }
+    if (secret) return emitSecretLeaves(c, secret, 'Copies', 'remote storage')
     c.emit(
       v === 'sync' ? 'fs.rclone.sync' : 'fs.rclone',
       v === 'sync' ? 'high' : 'moderate',

@@ -1,7 +1,7 @@
 import type { CommandView, Rule } from '../rule'
 import { hasFlag } from '../options'
 import { classifyPath, isCriticalSystemFile, isKernelTrigger, type PathInfo } from '../paths'
-import { SECRET_PATH } from './exposure'
+import { emitSecretLeaves, SECRET_PATH } from './exposure'
 import type { Arg, Risk } from '../types'
 import { DYN } from '../types'
 
@@ -424,15 +424,7 @@ const rsync: Rule = (c) => {
   const secret = opts.operands
     .slice(0, -1)
     .find((o) => SECRET_PATH.test(o.value) || /^(~|\/|\/root|\/home\/[^/]+)\/?$/.test(o.value))
-  if (remoteDest && secret) {
-    c.emit(
-      'net.exfiltrate',
-      'high',
-      `Copies ${secret.value}, which holds keys or credentials, to another machine`,
-      secret,
-    )
-    return
-  }
+  if (remoteDest && secret) return emitSecretLeaves(c, secret, 'Copies', 'another machine')
   const info = remoteDest ? classifyPath(dest.value.replace(/^[^/:]+:(?!\/\/)/, '')) : c.path(dest)
   if (del) {
     const critical =

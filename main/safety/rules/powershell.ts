@@ -1,7 +1,7 @@
 import type { CommandView, Rule } from '../rule'
 import type { Arg } from '../types'
 import { DYN } from '../types'
-import { holdsSecrets } from './exposure'
+import { emitSecretLeaves, holdsSecrets } from './exposure'
 import { rateDelete } from './files'
 import { noteDecoded } from './interpreters'
 import { decodedPowershell } from './windows'
@@ -222,20 +222,10 @@ const webRequest: Rule = (c) => {
     c.engine.noteDownload(c, file.value)
     c.emit('net.download', 'moderate', 'Downloads a file', c.nameArg)
   }
-  const inFile = c.args[c.args.findIndex((a) => /^-infile$/i.test(a.value)) + 1]
-  if (
-    inFile &&
-    c.args.some((a) => /^-infile$/i.test(a.value)) &&
-    holdsSecrets(c, inFile.value.replace(/\\/g, '/'))
-  ) {
-    c.emit(
-      'net.exfiltrate',
-      'high',
-      `Uploads ${inFile.value}, which holds keys or credentials, to a server`,
-      inFile,
-    )
-    return
-  }
+  const inAt = c.args.findIndex((a) => /^-infile$/i.test(a.value))
+  const inFile = inAt >= 0 ? c.args[inAt + 1] : undefined
+  if (inFile && holdsSecrets(c, inFile.value.replace(/\\/g, '/')))
+    return emitSecretLeaves(c, inFile, 'Uploads', 'a server')
   const m = c.args.findIndex((a) => /^-(method|me|met|meth|metho)$/i.test(a.value))
   const method = (m >= 0 ? c.args[m + 1]?.value : '')?.toUpperCase() ?? ''
   if (/^(DELETE|PUT|PATCH|POST)$/.test(method))
