@@ -145,3 +145,8 @@ export function sendPage(res: ServerResponse, status: number, title: string, tex
       `<body><main><h1>${esc(title)}</h1><p>${esc(text)}</p></main></body></html>`,
   )
 }
+
+/** Whether the browser reached us over HTTPS (through a proxy that says so): cookies go Secure. */
+export function isHttps(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  return req.headers['x-forwarded-proto'] === 'https'
+}

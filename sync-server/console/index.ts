@@ -9,10 +9,10 @@ import {
 import { createAdmin } from '../admin/admin'
 import type { Principal } from '../rooms/connection'
 import type { ExtensionDeps, HttpExtension } from '../server'
-import { ConsoleError, readCookies, readJson, sendError, sendJson, sendPage } from './http'
+import { ConsoleError, isHttps, readCookies, readJson, sendError, sendJson, sendPage } from './http'
 import { RateLimiter } from './rate-limit'
 import { refreshRollupStatistics } from './analytics'
-import { accessRoutes, isHttps } from './routes/access'
+import { accessRoutes } from './routes/access'
 import { approvalRoutes } from './routes/approvals'
 import { auditRoutes } from './routes/audit'
 import { insightRoutes } from './routes/insights'
@@ -251,7 +251,7 @@ export function createConsole(deps: ExtensionDeps, options: ConsoleOptions = {})
     }
     services.publicUrl(req)
     // The code leaves the address bar (and history) at once: the app loads without it.
-    redirectIntoConsole(res, done.cookie, isHttps(req))
+    redirectIntoConsole(req, res, done.cookie)
     return true
   }
 

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CONSOLE_COOKIE, CONSOLE_PATHS } from '../../contract/console'
 import type { Role } from '../../contract/sync'
 import type { AuditDraft } from '../audit/chain'
 import type { CommitEntry } from '../rooms/committer'
 import type { SqlClient } from '../storage/sql-client'
 import type { Storage } from '../storage/storage'
+import { isHttps } from './http'
 
 /**
  * Console sign-in: a one-time code (printed by `cmdai-sync admin-url`, valid minutes, usable once)
@@ -243,10 +244,14 @@ export function sessionCookie(value: string, maxAgeMs: number, secure: boolean):
 }
 
 /** Answers with the new session's cookie and sends the browser into the console. */
-export function redirectIntoConsole(res: ServerResponse, cookie: string, secure: boolean): void {
+export function redirectIntoConsole(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cookie: string,
+): void {
   res.writeHead(303, {
     location: CONSOLE_PATHS.app,
-    'set-cookie': sessionCookie(cookie, SESSION_TTL_MS, secure),
+    'set-cookie': sessionCookie(cookie, SESSION_TTL_MS, isHttps(req)),
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
   })

@@ -11,7 +11,6 @@ import {
 import { TEAM_NAME_RE, roleAtLeast } from '../../contract/sync'
 import { ConsoleError, parseInput, readJson, sendError, sendJson, sendPage } from '../console/http'
 import { RateLimiter } from '../console/rate-limit'
-import { isHttps } from '../console/routes/access'
 import { openConsoleSession, redirectIntoConsole } from '../console/sessions'
 import { ensureConsoleSchema } from '../console/schema'
 import type { ExtensionDeps, HttpExtension } from '../server'
@@ -293,7 +292,7 @@ export function createSso(deps: ExtensionDeps, options: SsoOptions): SsoExtensio
       )
       if (!done) throw new SsoDenied('access_denied', 'the console session could not be opened')
       await setConsoleSession(deps.storage.sql, session.id, done.session.id)
-      redirectIntoConsole(res, done.cookie, isHttps(req))
+      redirectIntoConsole(req, res, done.cookie)
     } catch (err) {
       const why = (err as Error).message
       await sessions.failure(team, 'console', `${identity.user}: ${why}`, ip)

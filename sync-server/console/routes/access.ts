@@ -4,7 +4,7 @@ import {
   type SessionsView,
   type TokenView,
 } from '../../../contract/console'
-import { parseInput } from '../http'
+import { isHttps, parseInput } from '../http'
 import { endSession, liveSessions, sessionCookie } from '../sessions'
 import { notFound, type ConsoleServices, type Route } from '../services'
 
@@ -150,8 +150,4 @@ export function accessRoutes(s: ConsoleServices): Route[] {
       },
     },
   ]
-}
-
-export function isHttps(req: { headers: Record<string, string | string[] | undefined> }): boolean {
-  return req.headers['x-forwarded-proto'] === 'https'
 }
